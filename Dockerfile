@@ -1,0 +1,19 @@
+# syntax=docker/dockerfile:1
+# Build on the current Node LTS; the server also runs on Node 20.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && npm prune --omit=dev
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist ./dist
+COPY --chown=node:node package.json system-message.txt ./
+USER node
+EXPOSE 3000
+# SIGTERM reaches node directly (no npm wrapper) so calls drain on deploys.
+CMD ["node", "dist/server.js"]
