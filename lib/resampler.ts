@@ -61,13 +61,26 @@ interface Bank {
    * Branch p occupies [p * taps, (p + 1) * taps). Taps are stored time-reversed
    * so the inner loop walks coefficients and history in the same direction.
    */
-  readonly coefs: Float64Array
+  readonly coefs: number[]
   /** After producing an output on branch p: next branch, and how many input samples to advance. */
-  readonly nextPhase: Int32Array
-  readonly inputStep: Int32Array
+  readonly nextPhase: number[]
+  readonly inputStep: number[]
 }
 
 const banks = new Map<string, Bank>()
+
+/**
+ * The hot loop uses plain arrays of doubles rather than Float64Array: in Node 20 a
+ * packed double array reads faster than a typed array, and typed-array reads get
+ * slower still for the rest of the process once any ArrayBuffer anywhere has been
+ * detached (WASM memory growth, transfers), which we cannot rule out in a server.
+ * Seeding with a non-integer fixes the elements kind to "packed double" for good.
+ */
+function doubleArray(length: number): number[] {
+  const a: number[] = []
+  for (let i = 0; i < length; i++) a.push(0.5)
+  return a.fill(0)
+}
 
 function besselI0(x: number): number {
   // Power series; converges fast for the beta values a Kaiser window uses.
@@ -102,7 +115,7 @@ function designBank(d: Design, inRate: number): Bank {
     const r = (2 * i) / (n - 1) - 1
     proto[i] = sinc * (besselI0(beta * Math.sqrt(Math.max(0, 1 - r * r))) / i0Beta)
   }
-  const coefs = new Float64Array(n)
+  const coefs = doubleArray(n)
   for (let p = 0; p < d.up; p++) {
     // Output y[k] with k*down = q*up + p uses x[q - t] * proto[p + up*t]. Normalising each
     // branch to unit DC gain makes a constant input give a constant output; otherwise the
@@ -111,11 +124,11 @@ function designBank(d: Design, inRate: number): Bank {
     for (let t = 0; t < taps; t++) sum += proto[p + d.up * t]!
     for (let t = 0; t < taps; t++) coefs[p * taps + (taps - 1 - t)] = proto[p + d.up * t]! / sum
   }
-  const nextPhase = new Int32Array(d.up)
-  const inputStep = new Int32Array(d.up)
+  const nextPhase: number[] = []
+  const inputStep: number[] = []
   for (let p = 0; p < d.up; p++) {
-    nextPhase[p] = (p + d.down) % d.up
-    inputStep[p] = Math.floor((p + d.down) / d.up)
+    nextPhase.push((p + d.down) % d.up)
+    inputStep.push(Math.floor((p + d.down) / d.up))
   }
   return { up: d.up, down: d.down, taps, coefs, nextPhase, inputStep }
 }
@@ -153,11 +166,8 @@ class PassThrough implements Resampler {
 
 class PolyphaseResampler implements Resampler {
   private readonly bank: Bank
-  /**
-   * taps-1 samples of history followed by the current input, so the inner loop never
-   * wraps. Stored as float so the inner loop has no int-to-float conversions.
-   */
-  private hist: Float64Array
+  /** taps-1 samples of history followed by the current input, so the inner loop never wraps. */
+  private readonly hist: number[]
   private out: Int16Array
   private view: Int16Array
   /** Next output uses branch `phase` and newest input sample `pos` (indexed from the current call's first sample). */
@@ -170,7 +180,7 @@ class PolyphaseResampler implements Resampler {
   ) {
     this.bank = getBank(inRate, outRate)
     const frame = inRate / 50
-    this.hist = new Float64Array(this.bank.taps - 1 + frame)
+    this.hist = doubleArray(this.bank.taps - 1 + frame)
     this.out = new Int16Array(maxOutputSamples(inRate, outRate, frame))
     this.view = this.out.subarray(0, 0)
   }
@@ -182,19 +192,15 @@ class PolyphaseResampler implements Resampler {
   }
 
   process(input: Int16Array): Int16Array {
-    const { taps, coefs, nextPhase, inputStep } = this.bank
+    const { taps, coefs, nextPhase, inputStep, up, down } = this.bank
     const n = input.length
     const keep = taps - 1
-    if (this.hist.length < keep + n) {
-      const grown = new Float64Array(keep + n)
-      grown.set(this.hist.subarray(0, keep))
-      this.hist = grown
-    }
-    const maxOut = maxOutputSamples(this.inRate, this.outRate, n)
-    if (this.out.length < maxOut) this.out = new Int16Array(maxOut)
     const hist = this.hist
+    while (hist.length < keep + n) hist.push(0.5)
+    const maxOut = Math.floor((n * up + down - 1) / down)
+    if (this.out.length < maxOut) this.out = new Int16Array(maxOut)
     const out = this.out
-    hist.set(input, keep)
+    for (let i = 0; i < n; i++) hist[keep + i] = input[i]!
 
     let phase = this.phase
     let pos = this.pos
@@ -223,7 +229,7 @@ class PolyphaseResampler implements Resampler {
     }
     this.phase = phase
     this.pos = pos - n
-    hist.copyWithin(0, n, n + keep)
+    for (let i = 0; i < keep; i++) hist[i] = hist[n + i]!
 
     // Reuse the previous view when the size repeats (the steady 20 ms case) to avoid an allocation per call.
     if (this.view.length !== count || this.view.buffer !== out.buffer) this.view = out.subarray(0, count)
