@@ -1,7 +1,7 @@
 /** What the registry needs from a live call to end it at shutdown. */
 export interface LiveCall {
   readonly id: string
-  end: (reason: string) => void
+  end: (reason: 'shutdown') => void
 }
 
 export type Admission = 'ok' | 'busy' | 'draining'

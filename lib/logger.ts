@@ -3,6 +3,7 @@ import { stdSerializers, type LoggerOptions } from 'pino'
 /** Keeps the last 4 digits so an operator can still tell calls apart. */
 export function maskNumber (value: unknown): string {
   const s = String(value ?? '')
+  if (s.includes('*')) return s // already masked
   const digits = s.replace(/\D/g, '')
   if (digits.length <= 4) return digits === '' ? s : '*'.repeat(digits.length)
   return `${s.startsWith('+') ? '+' : ''}${'*'.repeat(digits.length - 4)}${digits.slice(-4)}`

@@ -1,0 +1,433 @@
+import { EventEmitter } from 'node:events'
+import { performance } from 'node:perf_hooks'
+import WebSocket from 'ws'
+import { createResampler, type Rate, type Resampler } from './resampler.js'
+import { Playout, FRAME_MS } from './playout.js'
+import type { Pacer } from './pacer.js'
+import type { RealtimeEndpoint } from './realtime-endpoint.js'
+import { parseUpstream, type UpstreamEvent } from './upstream-events.js'
+import { maskNumber } from './logger.js'
+import type { CallContext } from './session-update.js'
+
+/** The Vonage side of a call: the media WebSocket, or anything that talks like it. */
+export interface MediaSocket {
+  send: (data: Buffer | string) => void
+  close: (code?: number, reason?: string) => void
+  readonly bufferedAmount: number
+}
+
+export interface SessionLogger {
+  info: (obj: object, msg?: string) => void
+  warn: (obj: object, msg?: string) => void
+  error: (obj: object, msg?: string) => void
+  debug: (obj: object, msg?: string) => void
+}
+
+export interface SessionOptions {
+  id: string
+  call: CallContext
+  rate: Rate
+  leadMs: number
+  endpoint: RealtimeEndpoint
+  /** `session.update` and the events that follow it at open (e.g. the greeting's response.create). */
+  openingEvents: () => object[]
+  pacer: Pacer
+  log: SessionLogger
+  /** 24 kHz apology played when the model cannot be reached. */
+  apology: Int16Array
+  /** How long to wait for Vonage's WebSocket after the answer webhook. */
+  mediaTimeoutMs: number
+  /** Delays between upstream connection attempts (default one retry after 300 ms). */
+  retryDelaysMs?: number[]
+  /** How long one upstream handshake may take (default 3000 ms). */
+  handshakeTimeoutMs?: number
+  /** A caller that never reads would grow our send buffer without bound; past this the call ends. */
+  maxBufferedBytes?: number
+}
+
+export type EndReason = 'caller-hangup' | 'upstream-failed' | 'upstream-closed' | 'no-media' | 'shutdown' | 'ended' | 'slow-consumer'
+
+export interface CallStats {
+  callId: string
+  direction: CallContext['direction']
+  from: string
+  to: string
+  reason: EndReason
+  durationMs: number
+  callerAudioMs: number
+  assistantAudioMs: number
+  connectToFirstAudioMs: number | null
+  bargeIns: number
+  droppedFrames: number
+  lateDeltasDropped: number
+  upstreamErrors: number
+  usage: Usage
+}
+
+export interface Usage {
+  responses: number
+  inputTokens: number
+  outputTokens: number
+  inputAudioTokens: number
+  inputTextTokens: number
+  inputCachedTokens: number
+  outputAudioTokens: number
+  outputTextTokens: number
+}
+
+const MAX_MESSAGE_BYTES = 8 * 1024
+const CLOSE_GRACE_MS = 100
+
+/**
+ * One phone call: Vonage media ⇄ one Realtime WebSocket. The upstream is opened
+ * at the answer webhook, before Vonage has finished its greeting and opened the
+ * media socket, so the model's first words are ready when the caller is.
+ *
+ * Events: 'upstream' (every parsed server event but audio deltas), 'dtmf'
+ * (digit), 'end' (CallStats). Extensions talk back with sendUpstream().
+ */
+export class CallSession extends EventEmitter {
+  readonly id: string
+  readonly call: CallContext
+  readonly #o: SessionOptions
+  #rate: Rate
+  #playout: Playout
+  #inResampler: Resampler | null
+  #inScratch = new Int16Array(480)
+  #upstream: WebSocket | null = null
+  #upstreamOpen = false
+  #media: MediaSocket | null = null
+  #attempt = 0
+  #retryTimer: NodeJS.Timeout | null = null
+  #mediaTimer: NodeJS.Timeout | null = null
+  #closeTimer: NodeJS.Timeout | null = null
+  #failed = false
+  #ended = false
+  #pacing = false
+  /** Responses whose audio a barge-in cut: their late deltas are dropped. */
+  readonly #cutResponses = new Set<string>()
+  readonly #itemResponse = new Map<string, string>()
+  #frameSizeWarned = false
+  readonly #createdAt = performance.now()
+  #mediaAt = 0
+  readonly stats: Omit<CallStats, 'reason' | 'durationMs' | 'callId' | 'direction' | 'from' | 'to'> = {
+    callerAudioMs: 0,
+    assistantAudioMs: 0,
+    connectToFirstAudioMs: null,
+    bargeIns: 0,
+    droppedFrames: 0,
+    lateDeltasDropped: 0,
+    upstreamErrors: 0,
+    usage: { responses: 0, inputTokens: 0, outputTokens: 0, inputAudioTokens: 0, inputTextTokens: 0, inputCachedTokens: 0, outputAudioTokens: 0, outputTextTokens: 0 }
+  }
+
+  constructor (o: SessionOptions) {
+    super()
+    this.#o = o
+    this.id = o.id
+    this.call = o.call
+    this.#rate = o.rate
+    this.#playout = new Playout(o.rate, o.leadMs)
+    this.#inResampler = o.rate === 24000 ? null : createResampler(o.rate, 24000)
+    this.#mediaTimer = setTimeout(() => this.end('no-media'), o.mediaTimeoutMs)
+    this.#connect()
+  }
+
+  get ended (): boolean { return this.#ended }
+  get mediaAttached (): boolean { return this.#media !== null }
+
+  /** Sends a client event to the model (JSON-serialised here). */
+  sendUpstream (event: object): boolean {
+    if (!this.#upstreamOpen || this.#upstream === null) return false
+    this.#upstream.send(JSON.stringify(event))
+    return true
+  }
+
+  // ---- upstream -------------------------------------------------------------
+
+  #connect (): void {
+    const ws = new WebSocket(this.#o.endpoint.url, { headers: this.#o.endpoint.headers, handshakeTimeout: this.#o.handshakeTimeoutMs ?? 3000, perMessageDeflate: false })
+    this.#upstream = ws
+    ws.on('open', () => {
+      this.#upstreamOpen = true
+      this.#o.log.debug({ callId: this.id, attempt: this.#attempt }, 'realtime socket open')
+      for (const ev of this.#o.openingEvents()) ws.send(JSON.stringify(ev))
+    })
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) this.#onUpstream(data.toString('utf8'))
+    })
+    ws.on('unexpected-response', (_req, res) => {
+      this.#o.log.warn({ callId: this.id, status: res.statusCode }, 'realtime handshake refused')
+      res.resume()
+      ws.terminate()
+    })
+    ws.on('error', (err: Error) => {
+      this.#o.log.debug({ callId: this.id, err: err.message }, 'realtime socket error')
+    })
+    ws.on('close', (code: number, reason: Buffer) => {
+      const wasOpen = this.#upstreamOpen
+      this.#upstreamOpen = false
+      if (this.#upstream === ws) this.#upstream = null
+      if (this.#closeTimer !== null) { clearTimeout(this.#closeTimer); this.#closeTimer = null }
+      if (this.#ended) return
+      if (!wasOpen) {
+        const delays = this.#o.retryDelaysMs ?? [300]
+        if (this.#attempt < delays.length) {
+          this.#retryTimer = setTimeout(() => { this.#retryTimer = null; this.#attempt++; this.#connect() }, delays[this.#attempt])
+          return
+        }
+        this.#o.log.error({ callId: this.id, attempts: this.#attempt + 1, code }, 'the model could not be reached: apologising and ending the call')
+        this.#fail('upstream-failed')
+        return
+      }
+      this.#o.log.error({ callId: this.id, code, reason: reason.toString('utf8').slice(0, 200) }, 'realtime socket closed mid-call: apologising and ending the call')
+      this.#fail('upstream-closed')
+    })
+  }
+
+  #onUpstream (text: string): void {
+    const ev = parseUpstream(text)
+    if (ev === null) return
+    if (ev.type === 'response.output_audio.delta') {
+      this.#onDelta(ev.responseId, ev.itemId, ev.delta)
+      return
+    }
+    const e = ev.event
+    switch (e.type) {
+      case 'input_audio_buffer.speech_started':
+        this.#bargeIn()
+        break
+      case 'response.output_item.added': {
+        const item = e.item as { id?: string } | undefined
+        if (typeof item?.id === 'string' && typeof e.response_id === 'string') this.#itemResponse.set(item.id, e.response_id)
+        break
+      }
+      case 'response.output_audio.done':
+        if (typeof e.item_id === 'string') this.#playout.markDone(e.item_id)
+        break
+      case 'response.done':
+        this.#onResponseDone(e.response as ResponseDone | undefined)
+        break
+      case 'error': {
+        this.stats.upstreamErrors++
+        const err = e.error as { type?: string, code?: string, message?: string } | undefined
+        this.#o.log.warn({ callId: this.id, type: err?.type, code: err?.code, message: err?.message }, 'realtime error event')
+        break
+      }
+    }
+    this.emit('upstream', e)
+  }
+
+  #onDelta (responseId: string, itemId: string, b64: string): void {
+    if (this.#cutResponses.has(responseId)) {
+      this.stats.lateDeltasDropped++
+      return
+    }
+    const bytes = Buffer.from(b64, 'base64')
+    const even = bytes.length & ~1
+    // Int16 views need 2-byte alignment; pooled small Buffers may not have it.
+    const pcm = (bytes.byteOffset & 1) === 0
+      ? new Int16Array(bytes.buffer, bytes.byteOffset, even / 2)
+      : new Int16Array(Uint8Array.prototype.slice.call(bytes, 0, even).buffer)
+    this.#itemResponse.set(itemId, responseId)
+    this.#playout.push(itemId, pcm)
+    if (this.#media !== null) this.tick(performance.now())
+  }
+
+  #onResponseDone (r: ResponseDone | undefined): void {
+    const u = this.stats.usage
+    u.responses++
+    const usage = r?.usage
+    if (usage !== undefined) {
+      u.inputTokens += usage.input_tokens ?? 0
+      u.outputTokens += usage.output_tokens ?? 0
+      u.inputAudioTokens += usage.input_token_details?.audio_tokens ?? 0
+      u.inputTextTokens += usage.input_token_details?.text_tokens ?? 0
+      u.inputCachedTokens += usage.input_token_details?.cached_tokens ?? 0
+      u.outputAudioTokens += usage.output_token_details?.audio_tokens ?? 0
+      u.outputTextTokens += usage.output_token_details?.text_tokens ?? 0
+    }
+    // Items of finished responses can no longer receive deltas; keep the maps small.
+    if (typeof r?.id === 'string') {
+      for (const [item, resp] of this.#itemResponse) if (resp === r.id && !this.#playout.isActive(performance.now())) this.#itemResponse.delete(item)
+      if (this.#cutResponses.size > 16) this.#cutResponses.clear()
+    }
+  }
+
+  #bargeIn (): void {
+    const now = performance.now()
+    if (this.#failed || !this.#playout.isActive(now)) return
+    const cut = this.#playout.clear(now)
+    this.stats.bargeIns++
+    this.#media?.send('{"action":"clear"}')
+    if (cut !== null) {
+      const responseId = this.#itemResponse.get(cut.itemId)
+      if (responseId !== undefined) this.#cutResponses.add(responseId)
+      this.sendUpstream({ type: 'conversation.item.truncate', item_id: cut.itemId, content_index: 0, audio_end_ms: cut.heardMs })
+    }
+    this.emit('barge-in', cut)
+  }
+
+  #fail (reason: EndReason): void {
+    if (this.#failed || this.#ended) return
+    this.#failed = true
+    this.#endReason = reason
+    this.#upstream?.terminate()
+    const now = performance.now()
+    // Whatever the model said is moot; the caller hears the apology next.
+    if (this.#playout.isActive(now)) {
+      this.#playout.clear(now)
+      this.#media?.send('{"action":"clear"}')
+    }
+    this.#playout.push('apology', this.#o.apology)
+    this.#playout.markDone('apology')
+    if (this.#media !== null) this.tick(now)
+  }
+
+  #endReason: EndReason = 'ended'
+
+  // ---- media (Vonage) --------------------------------------------------------
+
+  attachMedia (media: MediaSocket): void {
+    if (this.#ended) { media.close(1011, 'call ended'); return }
+    this.#media = media
+    this.#mediaAt = performance.now()
+    if (this.#mediaTimer !== null) { clearTimeout(this.#mediaTimer); this.#mediaTimer = null }
+    this.#pacing = true
+    this.#o.pacer.add(this)
+    this.tick(this.#mediaAt)
+  }
+
+  /** A message from Vonage's media socket. */
+  onMediaMessage (data: Buffer, isBinary: boolean): void {
+    if (this.#ended) return
+    if (isBinary) {
+      this.#onCallerAudio(data)
+      return
+    }
+    if (data.length > MAX_MESSAGE_BYTES) { this.stats.droppedFrames++; return }
+    let msg: { event?: unknown, 'content-type'?: unknown, digit?: unknown }
+    try {
+      msg = JSON.parse(data.toString('utf8'))
+    } catch {
+      this.stats.droppedFrames++
+      return
+    }
+    if (msg === null || typeof msg !== 'object') { this.stats.droppedFrames++; return }
+    switch (msg.event) {
+      case 'websocket:connected': {
+        const m = /rate=(\d+)/.exec(String(msg['content-type'] ?? ''))
+        const rate = Number(m?.[1])
+        if (rate === 8000 || rate === 16000 || rate === 24000) this.#setRate(rate)
+        break
+      }
+      case 'websocket:dtmf':
+        this.emit('dtmf', String(msg.digit ?? ''))
+        break
+      case 'websocket:cleared':
+      case 'websocket:notify':
+        break
+      default:
+        this.stats.droppedFrames++
+    }
+  }
+
+  #setRate (rate: Rate): void {
+    if (rate === this.#rate) return
+    this.#o.log.info({ callId: this.id, configured: this.#rate, rate }, 'Vonage chose another audio rate: following it')
+    this.#rate = rate
+    // Audio that arrived before the media socket said its rate is still owed to the caller.
+    this.#playout = this.#playout.withRate(rate)
+    this.#inResampler = rate === 24000 ? null : createResampler(rate, 24000)
+  }
+
+  #onCallerAudio (data: Buffer): void {
+    const len = data.length
+    const expected = this.#rate / 1000 * FRAME_MS * 2
+    if ((len & 1) === 1 || len === 0 || len > expected * 4) {
+      this.stats.droppedFrames++
+      return
+    }
+    if (len !== expected && !this.#frameSizeWarned) {
+      this.#frameSizeWarned = true
+      this.#o.log.warn({ callId: this.id, bytes: len, expected, rate: this.#rate }, 'Vonage frame size does not match the audio rate')
+    }
+    this.stats.callerAudioMs += len / 2 / (this.#rate / 1000)
+    if (!this.#upstreamOpen || this.#failed) return
+    const n = len / 2
+    if (this.#inScratch.length < n) this.#inScratch = new Int16Array(n)
+    const samples = this.#inScratch.subarray(0, n)
+    new Uint8Array(samples.buffer, 0, len).set(data)
+    const out = this.#inResampler === null ? samples : this.#inResampler.process(samples)
+    const b64 = Buffer.from(out.buffer, out.byteOffset, out.length * 2).toString('base64')
+    this.#upstream!.send('{"type":"input_audio_buffer.append","audio":"' + b64 + '"}')
+  }
+
+  /** The pacer's 20 ms beat, and every delta's arrival: send what is due. */
+  tick (now: number): void {
+    const media = this.#media
+    if (media === null || this.#ended) return
+    if (media.bufferedAmount > (this.#o.maxBufferedBytes ?? 1024 * 1024)) {
+      this.#o.log.warn({ callId: this.id, buffered: media.bufferedAmount }, 'Vonage is not reading the call audio: ending the call')
+      this.end('slow-consumer')
+      return
+    }
+    const sent = this.#playout.pump(now, this.#sendFrame)
+    if (sent > 0 && this.stats.connectToFirstAudioMs === null && !this.#failed) {
+      this.stats.connectToFirstAudioMs = Math.round(now - this.#mediaAt)
+    }
+    if (this.#failed && !this.#playout.isActive(now)) this.end(this.#endReason)
+  }
+
+  readonly #sendFrame = (frame: Buffer): void => {
+    this.stats.assistantAudioMs += FRAME_MS
+    this.#media!.send(frame)
+  }
+
+  // ---- teardown -------------------------------------------------------------
+
+  /** Ends the call from our side or records that Vonage ended it. Idempotent. */
+  end (reason: EndReason): void {
+    if (this.#ended) return
+    this.#ended = true
+    if (this.#pacing) this.#o.pacer.delete(this)
+    for (const t of [this.#retryTimer, this.#mediaTimer]) if (t !== null) clearTimeout(t)
+    const up = this.#upstream
+    if (up !== null) {
+      if (up.readyState === WebSocket.OPEN) {
+        up.close(1000)
+        // A peer that does not answer the close handshake still must not cost us a second of session.
+        this.#closeTimer = setTimeout(() => up.terminate(), CLOSE_GRACE_MS)
+      } else {
+        up.terminate()
+      }
+    }
+    if (reason !== 'caller-hangup') this.#media?.close(1000, reason)
+    const stats: CallStats = {
+      callId: this.id,
+      direction: this.call.direction,
+      from: maskNumber(this.call.from ?? ''),
+      to: maskNumber(this.call.to ?? ''),
+      reason,
+      durationMs: Math.round(performance.now() - this.#createdAt),
+      ...this.stats,
+      callerAudioMs: Math.round(this.stats.callerAudioMs)
+    }
+    this.emit('end', stats)
+    this.removeAllListeners('upstream')
+    this.removeAllListeners('dtmf')
+  }
+}
+
+interface ResponseDone {
+  id?: string
+  status?: string
+  usage?: {
+    input_tokens?: number
+    output_tokens?: number
+    input_token_details?: { audio_tokens?: number, text_tokens?: number, cached_tokens?: number }
+    output_token_details?: { audio_tokens?: number, text_tokens?: number }
+  }
+}
+
+export type { UpstreamEvent }

@@ -1,0 +1,214 @@
+import { createResampler, type Rate, type Resampler } from './resampler.js'
+
+export const FRAME_MS = 20
+
+interface Chunk {
+  pcm: Int16Array
+  itemId: string
+}
+
+/** Where one assistant item's audio sits on the timeline of audio sent to the caller. */
+interface ItemSpan {
+  id: string
+  /** Milliseconds of call audio sent before this item's first sample. */
+  startMs: number
+  /** Milliseconds of this item's audio sent so far. */
+  sentMs: number
+}
+
+export interface Cut {
+  itemId: string
+  /** Audio of that item the caller actually heard, in ms. */
+  heardMs: number
+}
+
+/**
+ * Assistant audio on its way to the caller: a queue of 24 kHz PCM as the
+ * Realtime API delivered it, turned into exact 20 ms frames at the call's rate
+ * only when a frame is due, so a burst of seconds of audio costs nothing on
+ * arrival and nothing at all when a barge-in throws it away.
+ *
+ * It also models Vonage's playback buffer (`playEndMs`: when everything sent so
+ * far will have played), which tells how much to send now to keep a small lead
+ * queued there and how much of an item the caller has really heard.
+ */
+export class Playout {
+  readonly frameSamples: number
+  readonly frameBytes: number
+  readonly #resampler: Resampler | null
+  readonly #ratio: number
+  readonly #chunks: Chunk[] = []
+  #head = 0
+  #queuedSamples = 0
+  /** Resampled samples waiting to be framed (resampler output can straddle frames). */
+  readonly #spill: Int16Array
+  #spillStart = 0
+  #spillEnd = 0
+  readonly #frame: Int16Array
+  #fill = 0
+  #doneItems = new Set<string>()
+  #spans: ItemSpan[] = []
+  #sentMs = 0
+  #playEndMs = 0
+
+  constructor (readonly rate: Rate, readonly leadMs: number) {
+    this.frameSamples = rate / 1000 * FRAME_MS
+    this.frameBytes = this.frameSamples * 2
+    this.#resampler = rate === 24000 ? null : createResampler(24000, rate)
+    this.#ratio = 24000 / rate
+    this.#frame = new Int16Array(this.frameSamples)
+    this.#spill = new Int16Array(this.frameSamples * 4)
+  }
+
+  /** Queued assistant audio not yet sent, in ms. */
+  get pendingMs (): number {
+    return this.#queuedSamples / 24 + (this.#spillEnd - this.#spillStart + this.#fill) / (this.rate / 1000)
+  }
+
+  /** Audio sent but not yet played by Vonage, in ms. */
+  queuedAtVonageMs (nowMs: number): number {
+    return Math.max(0, this.#playEndMs - nowMs)
+  }
+
+  /** Whether the caller is hearing, or is about to hear, assistant audio. */
+  isActive (nowMs: number): boolean {
+    return this.#queuedSamples > 0 || this.#fill > 0 || this.#spillEnd > this.#spillStart || this.#playEndMs > nowMs
+  }
+
+  /**
+   * The same pending audio re-framed for another rate. Only valid before
+   * anything was sent, when Vonage's first message names a rate other than
+   * the one configured but the model's greeting is already queued.
+   */
+  withRate (rate: Rate): Playout {
+    const next = new Playout(rate, this.leadMs)
+    for (let i = 0; i < this.#chunks.length; i++) {
+      const c = this.#chunks[i]
+      next.push(c.itemId, i === 0 ? c.pcm.subarray(this.#head) : c.pcm)
+    }
+    for (const id of this.#doneItems) next.markDone(id)
+    return next
+  }
+
+  push (itemId: string, pcm24k: Int16Array): void {
+    if (pcm24k.length === 0) return
+    this.#chunks.push({ pcm: pcm24k, itemId })
+    this.#queuedSamples += pcm24k.length
+  }
+
+  /** The item's audio is complete: its last partial frame may be padded with silence. */
+  markDone (itemId: string): void {
+    this.#doneItems.add(itemId)
+  }
+
+  /**
+   * Sends what is due at `nowMs`: frames until Vonage holds `leadMs` of audio.
+   * Returns the number of frames sent.
+   */
+  pump (nowMs: number, send: (frame: Buffer) => void): number {
+    let sent = 0
+    // Topping up only below lead − ½ frame means a tick up to 10 ms late still sends one frame, not two.
+    while (this.#playEndMs - nowMs <= this.leadMs - FRAME_MS / 2) {
+      const frame = this.#nextFrame()
+      if (frame === null) break
+      send(frame)
+      this.#playEndMs = Math.max(this.#playEndMs, nowMs) + FRAME_MS
+      sent++
+    }
+    return sent
+  }
+
+  /**
+   * Barge-in: forget everything not yet played and report how much of the
+   * playing item was heard. Vonage must be told to `clear` its own buffer.
+   */
+  clear (nowMs: number): Cut | null {
+    const playedMs = this.#sentMs - this.queuedAtVonageMs(nowMs)
+    let cut: Cut | null = null
+    // Nothing playing or queued: the last item was heard whole and needs no truncation.
+    for (let i = this.#spans.length - 1; i >= 0 && this.isActive(nowMs); i--) {
+      const span = this.#spans[i]
+      if (span.startMs <= playedMs || i === 0) {
+        // Floor: truncating past the audio the server holds for the item is an error.
+        cut = { itemId: span.id, heardMs: Math.floor(Math.min(span.sentMs, Math.max(0, playedMs - span.startMs))) }
+        break
+      }
+    }
+    this.#chunks.length = 0
+    this.#head = 0
+    this.#queuedSamples = 0
+    this.#spillStart = this.#spillEnd = 0
+    this.#fill = 0
+    this.#resampler?.reset()
+    this.#spans = []
+    this.#doneItems.clear()
+    this.#sentMs = Math.max(0, playedMs)
+    this.#playEndMs = nowMs
+    return cut
+  }
+
+  #nextFrame (): Buffer | null {
+    const frame = this.#frame
+    while (this.#fill < this.frameSamples) {
+      if (this.#spillEnd > this.#spillStart) {
+        const n = Math.min(this.frameSamples - this.#fill, this.#spillEnd - this.#spillStart)
+        frame.set(this.#spill.subarray(this.#spillStart, this.#spillStart + n), this.#fill)
+        this.#fill += n
+        this.#spillStart += n
+        continue
+      }
+      if (this.#chunks.length === 0) break
+      this.#take(this.frameSamples - this.#fill)
+    }
+    if (this.#fill < this.frameSamples) {
+      // Pad only once the model has finished the item; otherwise wait for more audio.
+      const last = this.#lastItemId
+      if (this.#fill === 0 || last === null || !this.#doneItems.has(last)) return null
+      frame.fill(0, this.#fill)
+      this.#fill = this.frameSamples
+    }
+    this.#fill = 0
+    this.#sentMs += FRAME_MS
+    const out = Buffer.allocUnsafe(this.frameBytes)
+    out.set(new Uint8Array(frame.buffer, frame.byteOffset, this.frameBytes))
+    return out
+  }
+
+  #lastItemId: string | null = null
+
+  /** Moves about `wanted` output samples' worth of input into the frame or the spill. */
+  #take (wanted: number): void {
+    const chunk = this.#chunks[0]
+    const want24 = Math.max(1, Math.ceil(wanted * this.#ratio))
+    const n = Math.min(want24, chunk.pcm.length - this.#head)
+    const input = chunk.pcm.subarray(this.#head, this.#head + n)
+    this.#account(chunk.itemId, n)
+    this.#head += n
+    this.#queuedSamples -= n
+    if (this.#head === chunk.pcm.length) {
+      this.#chunks.shift()
+      this.#head = 0
+    }
+    const out = this.#resampler === null ? input : this.#resampler.process(input)
+    const direct = Math.min(out.length, this.frameSamples - this.#fill)
+    this.#frame.set(out.subarray(0, direct), this.#fill)
+    this.#fill += direct
+    if (direct < out.length) {
+      this.#spill.set(out.subarray(direct), 0)
+      this.#spillStart = 0
+      this.#spillEnd = out.length - direct
+    }
+  }
+
+  #account (itemId: string, samples24k: number): void {
+    let span = this.#spans[this.#spans.length - 1]
+    if (span === undefined || span.id !== itemId) {
+      span = { id: itemId, startMs: this.#sentMs + this.#fill / (this.rate / 1000), sentMs: 0 }
+      this.#spans.push(span)
+      // Only the playing item and the ones after it can ever be truncated.
+      if (this.#spans.length > 8) this.#spans.shift()
+      this.#lastItemId = itemId
+    }
+    span.sentMs += samples24k / 24
+  }
+}

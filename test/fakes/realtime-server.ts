@@ -1,0 +1,227 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { once } from 'node:events'
+import type { Socket } from 'node:net'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { checkClientEvent, checkServerEvent } from './realtime-schemas.js'
+
+/**
+ * A local stand-in for the OpenAI Realtime API speaking the GA protocol:
+ * session.created on connect, session.updated, responses made of
+ * output_item.added → output_audio.delta… → output_audio.done → response.done
+ * with usage, speech_started on request, truncation with the real API's bound
+ * check. It validates every client event against the official schemas and
+ * its own events too, and records what it got.
+ */
+export interface FakeRealtimeOptions {
+  /** 24 kHz PCM the assistant "says" for each response. */
+  answer?: Int16Array
+  /** Delay from response.create to the first delta (the model's think time). */
+  modelDelayMs?: number
+  /** Audio per delta, ms (the real API sends roughly 40–200 ms per delta). */
+  deltaMs?: number
+  /** Send every delta at once (as the API does for short answers) or paced at `paceFactor` × real time. */
+  burst?: boolean
+  paceFactor?: number
+  /** Refuse handshakes with this HTTP status, or never answer them ('hang'). */
+  refuse?: number | 'hang'
+  /** Reply to the first response.create automatically (the greeting). */
+  autoRespond?: boolean
+  /** Text of the assistant's transcript for each response. */
+  transcript?: string
+}
+
+export interface FakeConnection {
+  ws: WebSocket
+  url: string
+  headers: IncomingMessage['headers']
+  events: Array<{ type: string, [k: string]: unknown }>
+  invalid: string[]
+  /** Caller audio received via input_audio_buffer.append, 24 kHz samples. */
+  audio: Int16Array[]
+  audioSamples: number
+  closedAt: number | null
+  /** Item id → audio ms the fake produced for it (the bound of truncate). */
+  itemAudioMs: Map<string, number>
+  lastItemId: string | null
+  lastResponseId: string | null
+}
+
+export interface FakeRealtime {
+  url: string
+  /** Value for OPENAI_BASE_URL. */
+  baseUrl: string
+  connections: FakeConnection[]
+  /** Problems with what the fake itself sent (should stay empty). */
+  selfInvalid: string[]
+  handshakes: number
+  nextConnection: () => Promise<FakeConnection>
+  respond: (c: FakeConnection, pcm?: Int16Array) => Promise<void>
+  send: (c: FakeConnection, event: Record<string, unknown>) => void
+  speechStarted: (c: FakeConnection) => void
+  setOptions: (o: Partial<FakeRealtimeOptions>) => void
+  close: () => Promise<void>
+}
+
+let seq = 0
+const id = (p: string): string => `${p}_${(++seq).toString(36).padStart(6, '0')}`
+
+export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promise<FakeRealtime> {
+  const o: FakeRealtimeOptions = { modelDelayMs: 0, deltaMs: 100, burst: true, paceFactor: 1, autoRespond: true, transcript: 'こんにちは。チャッピーです。', ...opts }
+  const server: Server = createServer()
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false })
+  const sockets = new Set<Socket>()
+  const connections: FakeConnection[] = []
+  const waiters: Array<(c: FakeConnection) => void> = []
+  const selfInvalid: string[] = []
+  const timers = new Set<NodeJS.Timeout>()
+  let handshakes = 0
+
+  server.on('connection', s => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
+  server.on('upgrade', (req, socket, head) => {
+    handshakes++
+    if (o.refuse === 'hang') return
+    if (typeof o.refuse === 'number') {
+      socket.end(`HTTP/1.1 ${o.refuse} Refused\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"message":"refused by fake"}}`)
+      return
+    }
+    wss.handleUpgrade(req, socket, head, ws => onConnection(ws, req))
+  })
+
+  function send (c: FakeConnection, event: Record<string, unknown>): void {
+    const e = { event_id: id('event'), ...event }
+    const problem = checkServerEvent(e)
+    if (problem !== null) selfInvalid.push(problem)
+    if (c.ws.readyState === c.ws.OPEN) c.ws.send(JSON.stringify(e))
+  }
+
+  function later (ms: number, fn: () => void): void {
+    const t = setTimeout(() => { timers.delete(t); fn() }, ms)
+    timers.add(t)
+  }
+
+  async function respond (c: FakeConnection, pcm: Int16Array = o.answer ?? new Int16Array(24000)): Promise<void> {
+    const responseId = id('resp')
+    const itemId = id('item')
+    c.lastItemId = itemId
+    c.lastResponseId = responseId
+    const item = { id: itemId, type: 'message', object: 'realtime.item', status: 'in_progress', role: 'assistant', content: [] }
+    send(c, { type: 'response.created', response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] } })
+    send(c, { type: 'response.output_item.added', response_id: responseId, output_index: 0, item })
+    if ((o.modelDelayMs ?? 0) > 0) await new Promise<void>(resolve => later(o.modelDelayMs!, resolve))
+    const per = Math.max(1, Math.round(24 * (o.deltaMs ?? 100)))
+    c.itemAudioMs.set(itemId, 0)
+    for (let off = 0; off < pcm.length; off += per) {
+      if (c.ws.readyState !== c.ws.OPEN) return
+      const part = pcm.subarray(off, Math.min(pcm.length, off + per))
+      const delta = Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('base64')
+      c.itemAudioMs.set(itemId, (c.itemAudioMs.get(itemId) ?? 0) + part.length / 24)
+      send(c, { type: 'response.output_audio.delta', response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, delta })
+      if (o.burst !== true) await new Promise<void>(resolve => later(part.length / 24 / (o.paceFactor ?? 1), resolve))
+    }
+    send(c, { type: 'response.output_audio.done', response_id: responseId, item_id: itemId, output_index: 0, content_index: 0 })
+    send(c, { type: 'response.output_audio_transcript.done', response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, transcript: o.transcript })
+    send(c, { type: 'response.output_item.done', response_id: responseId, output_index: 0, item: { ...item, status: 'completed' } })
+    const audioTokens = Math.ceil(pcm.length / 24 / 50)
+    send(c, {
+      type: 'response.done',
+      response: {
+        id: responseId,
+        object: 'realtime.response',
+        status: 'completed',
+        output: [],
+        usage: { total_tokens: 100 + audioTokens, input_tokens: 100, output_tokens: audioTokens, input_token_details: { text_tokens: 80, audio_tokens: 20, cached_tokens: 0 }, output_token_details: { text_tokens: 0, audio_tokens: audioTokens } }
+      }
+    })
+  }
+
+  function onConnection (ws: WebSocket, req: IncomingMessage): void {
+    const c: FakeConnection = { ws, url: req.url ?? '', headers: req.headers, events: [], invalid: [], audio: [], audioSamples: 0, closedAt: null, itemAudioMs: new Map(), lastItemId: null, lastResponseId: null }
+    connections.push(c)
+    ws.on('close', () => { c.closedAt = performance.now() })
+    if (req.headers['openai-beta'] !== undefined) {
+      // What the real API now does with beta clients.
+      send(c, { type: 'error', error: { type: 'invalid_request_error', code: 'beta_api_shape_disabled', message: 'The beta Realtime API is no longer available.' } })
+      ws.close(4000, 'beta_api_shape_disabled')
+      return
+    }
+    const sessionId = id('sess')
+    send(c, { type: 'session.created', session: { type: 'realtime', id: sessionId, object: 'realtime.session', model: 'gpt-realtime' } })
+    let responded = false
+    ws.on('message', (data: Buffer) => {
+      let event: { type: string, [k: string]: unknown }
+      try {
+        event = JSON.parse(data.toString('utf8'))
+      } catch {
+        c.invalid.push('not JSON')
+        return
+      }
+      const problem = checkClientEvent(event)
+      if (problem !== null) c.invalid.push(problem)
+      if (event.type === 'input_audio_buffer.append') {
+        const bytes = Buffer.from(String(event.audio), 'base64')
+        const pcm = new Int16Array(bytes.length / 2)
+        Buffer.from(pcm.buffer).set(bytes)
+        c.audio.push(pcm)
+        c.audioSamples += pcm.length
+        c.events.push({ type: event.type })
+        return
+      }
+      c.events.push(event)
+      switch (event.type) {
+        case 'session.update':
+          send(c, { type: 'session.updated', session: { ...(event.session as object), type: 'realtime', id: sessionId, object: 'realtime.session' } })
+          break
+        case 'response.create':
+          if (o.autoRespond === true && !responded) { responded = true; void respond(c) }
+          break
+        case 'conversation.item.truncate': {
+          const itemId = String(event.item_id)
+          const max = c.itemAudioMs.get(itemId)
+          const end = Number(event.audio_end_ms)
+          if (max === undefined || end > max + 0.5) {
+            send(c, { type: 'error', error: { type: 'invalid_request_error', code: 'invalid_value', message: `audio_end_ms ${end} is beyond the item's ${max ?? 0} ms`, param: 'audio_end_ms', event_id: String(event.event_id ?? '') } })
+          } else {
+            send(c, { type: 'conversation.item.truncated', item_id: itemId, content_index: 0, audio_end_ms: end })
+          }
+          break
+        }
+      }
+    })
+    const w = waiters.shift()
+    if (w !== undefined) w(c)
+  }
+
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    connections,
+    selfInvalid,
+    get handshakes () { return handshakes },
+    nextConnection: async () => await new Promise<FakeConnection>(resolve => waiters.push(resolve)),
+    respond,
+    send,
+    speechStarted: (c) => send(c, { type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(c.audioSamples / 24), item_id: id('item') }),
+    setOptions: (p) => Object.assign(o, p),
+    close: async () => {
+      for (const t of timers) clearTimeout(t)
+      for (const c of connections) c.ws.terminate()
+      for (const s of sockets) s.destroy()
+      wss.close()
+      server.close()
+      await once(server, 'close')
+    }
+  }
+}
+
+/** Resolves when `pred` holds, polling; rejects after `ms`. */
+export async function waitFor (pred: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(r => setTimeout(r, 5))
+  }
+}
