@@ -136,6 +136,17 @@ export class CallSession extends EventEmitter {
   get ended (): boolean { return this.#ended }
   get mediaAttached (): boolean { return this.#media !== null }
 
+  /**
+   * Resolves once every assistant frame sent so far has played at Vonage (per
+   * the playback model), e.g. to hang up right after a goodbye. Checked on
+   * the 20 ms beat, so it resolves within one frame of the last frame's end.
+   */
+  async whenPlayed (): Promise<void> {
+    await new Promise<void>(resolve => this.#idleWaiters.push(resolve))
+  }
+
+  readonly #idleWaiters: Array<() => void> = []
+
   /** Sends a client event to the model (JSON-serialised here). */
   sendUpstream (event: object): boolean {
     if (!this.#upstreamOpen || this.#upstream === null) return false
@@ -376,7 +387,10 @@ export class CallSession extends EventEmitter {
     if (sent > 0 && this.stats.connectToFirstAudioMs === null && !this.#failed) {
       this.stats.connectToFirstAudioMs = Math.round(now - this.#mediaAt)
     }
-    if (this.#failed && !this.#playout.isActive(now)) this.end(this.#endReason)
+    if (!this.#playout.isActive(now)) {
+      if (this.#idleWaiters.length > 0) for (const resolve of this.#idleWaiters.splice(0)) resolve()
+      if (this.#failed) this.end(this.#endReason)
+    }
   }
 
   readonly #sendFrame = (frame: Buffer): void => {
@@ -413,6 +427,7 @@ export class CallSession extends EventEmitter {
       ...this.stats,
       callerAudioMs: Math.round(this.stats.callerAudioMs)
     }
+    for (const resolve of this.#idleWaiters.splice(0)) resolve()
     this.emit('end', stats)
     this.removeAllListeners('upstream')
     this.removeAllListeners('dtmf')
