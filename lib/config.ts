@@ -36,6 +36,8 @@ export const configSchema = {
     VONAGE_SIGNATURE_SECRET: { type: 'string', default: '', description: 'Vonage signature secret; when set, unsigned webhooks are refused' },
     VONAGE_API_HOST: { type: 'string', default: 'https://api.nexmo.com', description: 'Vonage REST API base URL' },
     VONAGE_AUDIO_RATE: { type: 'integer', enum: [8000, 16000, 24000], default: 16000, description: 'audio rate of the call WebSocket: 8000, 16000 or 24000' },
+    VONAGE_API_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 120000, default: 10000, description: 'how long to wait for Vonage\'s REST API, in ms (POST /connect answers 504 after it)' },
+    CONNECT_RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 1, maximum: 100000, default: 20, description: 'POST /connect requests allowed per client IP per minute (more get 429)' },
 
     GREETING_TEXT: { type: 'string', default: 'お電話ありがとうございます。AIアシスタントにおつなぎします。', description: 'what Vonage says before connecting the caller to the AI (empty = no greeting)' },
     GREETING_LANGUAGE: { type: 'string', default: 'ja-JP', description: 'language of the greeting, e.g. ja-JP or en-US' },
