@@ -28,6 +28,7 @@ export class VonageMediaClient {
   closeCode: number | null = null
   closedAt: number | null = null
   #streaming: NodeJS.Timeout | null = null
+  #streamDone: (() => void) | null = null
 
   private constructor (ws: WebSocket, rate: number) {
     this.ws = ws
@@ -62,6 +63,7 @@ export class VonageMediaClient {
     const start = performance.now()
     let n = 0
     await new Promise<void>(resolve => {
+      this.#streamDone = resolve
       const step = (): void => {
         if (this.ws.readyState !== WebSocket.OPEN) { resolve(); return }
         let off = n * per * 2
@@ -77,9 +79,12 @@ export class VonageMediaClient {
     })
   }
 
+  /** Stops streaming; the pending stream() resolves. */
   stop (): void {
     if (this.#streaming !== null) clearTimeout(this.#streaming)
     this.#streaming = null
+    this.#streamDone?.()
+    this.#streamDone = null
   }
 
   sendRaw (data: Buffer | string): void { this.ws.send(data) }
