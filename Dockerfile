@@ -13,6 +13,7 @@ WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json system-message.txt ./
+COPY --chown=node:node public ./public
 USER node
 EXPOSE 3000
 # SIGTERM reaches node directly (no npm wrapper) so calls drain on deploys.

@@ -5,10 +5,15 @@ import vonagePlugin from './plugins/vonage.js'
 import webhookAuthPlugin from './plugins/webhook-auth.js'
 import callsPlugin from './plugins/calls.js'
 import bridgePlugin from './plugins/bridge.js'
+import toolsPlugin from './plugins/tools.js'
+import dtmfPlugin from './plugins/dtmf.js'
+import callRecordsPlugin from './plugins/call-records.js'
+import softphonePlugin from './plugins/softphone.js'
 import healthRoutes from './routes/health.js'
 import connectRoutes from './routes/connect.js'
 import nccoRoutes from './routes/ncco.js'
 import mediaRoutes from './routes/media.js'
+import softphoneRoutes from './routes/softphone.js'
 import { loggerOptions } from './lib/logger.js'
 
 export interface AppOptions {
@@ -22,21 +27,30 @@ export interface AppOptions {
  * registered in dependency order: config → Vonage clients → NCCO routes → media bridge.
  */
 export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance> {
+  let trustedHops = 1
   const app = Fastify({
     loggerInstance: opts.logger ?? pino(loggerOptions(process.env.LOG_LEVEL ?? 'info')),
-    // Fly and ngrok terminate TLS in front of us; their X-Forwarded-* headers are the truth.
-    trustProxy: true,
+    // Fly and ngrok terminate TLS one hop in front of us. Trusting exactly that
+    // hop keeps a client from choosing its own IP (rate limits) with X-Forwarded-For.
+    // Fastify wants this at construction, before the config is read, hence the indirection.
+    trustProxy: (_address: string, hop: number) => hop < trustedHops,
     bodyLimit: 64 * 1024,
     return503OnClosing: true
   })
   await app.register(configPlugin, opts.config ?? {})
+  trustedHops = app.config.TRUST_PROXY_HOPS
   await app.register(vonagePlugin)
   await app.register(webhookAuthPlugin)
   await app.register(callsPlugin)
   await app.register(bridgePlugin)
+  await app.register(toolsPlugin)
+  await app.register(dtmfPlugin)
+  await app.register(callRecordsPlugin)
+  await app.register(softphonePlugin)
   await app.register(healthRoutes)
   await app.register(connectRoutes)
   await app.register(nccoRoutes)
   await app.register(mediaRoutes)
+  await app.register(softphoneRoutes)
   return app
 }

@@ -84,7 +84,8 @@ const CLOSE_GRACE_MS = 100
  * media socket, so the model's first words are ready when the caller is.
  *
  * Events: 'upstream' (every parsed server event but audio deltas), 'dtmf'
- * (digit), 'end' (CallStats). Extensions talk back with sendUpstream().
+ * (digit), 'media' (the media socket attached), 'end' (CallStats).
+ * Extensions talk back with sendUpstream(), and to the caller with sendText().
  */
 export class CallSession extends EventEmitter {
   readonly id: string
@@ -151,6 +152,17 @@ export class CallSession extends EventEmitter {
   sendUpstream (event: object): boolean {
     if (!this.#upstreamOpen || this.#upstream === null) return false
     this.#upstream.send(JSON.stringify(event))
+    return true
+  }
+
+  /**
+   * Writes a text message to the caller's media socket; false while none is
+   * attached (listen for 'media'). Only for callers that expect extras, such
+   * as the softphone: Vonage has no use for them.
+   */
+  sendText (text: string): boolean {
+    if (this.#ended || this.#media === null) return false
+    this.#media.send(text)
     return true
   }
 
@@ -307,6 +319,7 @@ export class CallSession extends EventEmitter {
     this.#pacing = true
     this.#o.pacer.add(this)
     this.tick(this.#mediaAt)
+    this.emit('media')
   }
 
   /** A message from Vonage's media socket. */

@@ -13,7 +13,7 @@ const SECRET_PATTERNS: Array<[RegExp, string]> = [
   [/sk-[A-Za-z0-9_-]{8,}/g, '[redacted]'], // OpenAI keys
   [/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, '[redacted]'], // JWTs
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[redacted]'],
-  [/([?&](?:token|key|api-key|api_key|sig)=)[^&\s"]+/gi, '$1[redacted]'] // tokens in URLs
+  [/([?&](?:token|key|api-key|api_key|sig|ctx)=)[^&\s"]+/gi, '$1[redacted]'] // tokens in URLs
 ]
 
 /**

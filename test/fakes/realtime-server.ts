@@ -28,6 +28,8 @@ export interface FakeRealtimeOptions {
   autoRespond?: boolean
   /** Text of the assistant's transcript for each response. */
   transcript?: string
+  /** Also stream the transcript as response.output_audio_transcript.delta events before the audio. */
+  transcriptDeltas?: boolean
 }
 
 export interface FakeConnection {
@@ -108,6 +110,9 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
     send(c, { type: 'response.created', response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] } })
     send(c, { type: 'response.output_item.added', response_id: responseId, output_index: 0, item })
     if ((o.modelDelayMs ?? 0) > 0) await new Promise<void>(resolve => later(o.modelDelayMs!, resolve))
+    if (o.transcriptDeltas === true) {
+      for (const part of (o.transcript ?? '').match(/.{1,4}/gsu) ?? []) send(c, { type: 'response.output_audio_transcript.delta', response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, delta: part })
+    }
     const per = Math.max(1, Math.round(24 * (o.deltaMs ?? 100)))
     c.itemAudioMs.set(itemId, 0)
     for (let off = 0; off < pcm.length; off += per) {

@@ -1,0 +1,81 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+
+/**
+ * Who may use the browser softphone. Every softphone call opens a paid model
+ * session, so a server reachable from the internet must not hand them out to
+ * strangers; a newcomer on their own machine should not need a key either.
+ */
+export type SoftphoneMode = 'auto' | 'true' | 'false'
+
+export interface RequestFacts {
+  /** Address of the TCP peer (the socket's, never X-Forwarded-For). */
+  peer: string | undefined
+  /** The Host header as sent. */
+  host: string | undefined
+  headers: Record<string, string | string[] | undefined>
+}
+
+export type Access =
+  | { ok: true, via: 'enabled' | 'local' | 'key' }
+  | { ok: false, status: 401 | 404, message: string }
+
+/** Headers that tunnels and reverse proxies add: such a request came from elsewhere, whatever its socket says. */
+const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'cf-connecting-ip', 'true-client-ip', 'fly-client-ip', 'x-original-forwarded-for']
+
+export function isLoopbackAddress (address: string | undefined): boolean {
+  if (address === undefined) return false
+  const a = address.toLowerCase().replace(/^::ffff:/, '')
+  return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a)
+}
+
+/** `localhost`, `127.x.x.x` or `[::1]`, with or without a port. */
+export function isLoopbackHost (host: string | undefined): boolean {
+  if (host === undefined) return false
+  const h = host.toLowerCase()
+  const name = h.startsWith('[') ? h.slice(1, h.indexOf(']')) : h.replace(/:\d+$/, '')
+  return name === 'localhost' || isLoopbackAddress(name)
+}
+
+/**
+ * A request typed into a browser on this machine: loopback peer, a loopback
+ * name in Host, and no proxy in between. A tunnel (ngrok, cloudflared, a
+ * local reverse proxy) connects from loopback too, but adds forwarding headers
+ * and/or passes on its public host name; a DNS-rebinding page carries its
+ * own name in Host.
+ */
+export function isLocalRequest (r: RequestFacts): boolean {
+  if (!isLoopbackAddress(r.peer) || !isLoopbackHost(r.host)) return false
+  return FORWARDING_HEADERS.every(h => r.headers[h] === undefined)
+}
+
+/** Constant-time comparison; hashing first makes the lengths equal. */
+export function keyMatches (given: string | undefined, expected: string): boolean {
+  if (expected === '' || given === undefined || given === '') return false
+  const a = createHash('sha256').update(given).digest()
+  const b = createHash('sha256').update(expected).digest()
+  return timingSafeEqual(a, b)
+}
+
+export interface AccessPolicy {
+  mode: SoftphoneMode
+  /** SOFTPHONE_KEY; '' = none configured. */
+  key: string
+}
+
+const HOW_TO_ENABLE = 'Without a key it is open only to a browser on the server\'s own machine (http://localhost:<PORT>/softphone, no proxy or tunnel in between). ' +
+  'To use it from elsewhere set SOFTPHONE_KEY to a long random string (e.g. `openssl rand -hex 16`) and open /softphone?key=<that string>; ' +
+  'SOFTPHONE_ENABLED=true opens it to anyone who can reach the server.'
+
+/**
+ * The decision for one request. `given` is the key the request carries, if
+ * any; `undefined` for the page's static files, which hold nothing secret and
+ * are only hidden when the softphone is off for this request.
+ */
+export function softphoneAccess (p: AccessPolicy, local: boolean, given: string | undefined): Access {
+  if (p.mode === 'false') return { ok: false, status: 404, message: 'The browser softphone is turned off on this server (SOFTPHONE_ENABLED=false). Set SOFTPHONE_ENABLED=auto to turn it on. ' + HOW_TO_ENABLE }
+  if (p.mode === 'true') return { ok: true, via: 'enabled' }
+  if (local) return { ok: true, via: 'local' }
+  if (p.key === '') return { ok: false, status: 404, message: 'The browser softphone is off for requests from other machines: no SOFTPHONE_KEY is set. ' + HOW_TO_ENABLE }
+  if (keyMatches(given, p.key)) return { ok: true, via: 'key' }
+  return { ok: false, status: 401, message: 'The browser softphone needs the key from this server\'s SOFTPHONE_KEY: open /softphone?key=<SOFTPHONE_KEY> (the page sends it on as the X-Softphone-Key header).' }
+}

@@ -1,0 +1,29 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import type { CallSession } from '../lib/call-session.js'
+import { transcriptMessage } from '../lib/softphone-transcript.js'
+
+/** The model usually finishes the greeting's transcript before the browser's socket is up. */
+const MAX_PENDING = 64
+
+/**
+ * Relays the live transcript to softphone calls. Keyed on the signed token's
+ * direction, so a Vonage call never gets messages it does not expect.
+ */
+async function softphonePlugin (fastify: FastifyInstance): Promise<void> {
+  fastify.bridge.onSession.add((session: CallSession) => {
+    if (session.call.direction !== 'softphone') return
+    const pending: string[] = []
+    session.on('upstream', (event: { type: string, [key: string]: unknown }) => {
+      const msg = transcriptMessage(event)
+      if (msg === null) return
+      const text = JSON.stringify(msg)
+      if (!session.sendText(text) && pending.length < MAX_PENDING) pending.push(text)
+    })
+    session.once('media', () => {
+      for (const text of pending.splice(0)) session.sendText(text)
+    })
+  })
+}
+
+export default fp(softphonePlugin, { name: 'softphone', dependencies: ['bridge'] })
