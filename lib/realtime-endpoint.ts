@@ -13,29 +13,24 @@ export interface EndpointSettings {
   OPENAI_API_VERSION: string
 }
 
-function toWs (httpUrl: string): URL {
+/** The WebSocket form of an http(s) base URL, with `path` appended to its path. */
+function wsUrl (httpUrl: string, path: string, query: Record<string, string>): string {
   const u = new URL(httpUrl)
   u.protocol = u.protocol === 'http:' ? 'ws:' : 'wss:'
-  u.pathname = u.pathname.replace(/\/+$/, '')
-  return u
+  u.pathname = u.pathname.replace(/\/+$/, '') + path
+  u.search = new URLSearchParams(query).toString()
+  return u.toString()
 }
 
 export function realtimeEndpoint (s: EndpointSettings): RealtimeEndpoint {
   if (s.AZURE_OPENAI_ENDPOINT !== '') {
-    const u = toWs(s.AZURE_OPENAI_ENDPOINT)
+    const headers = { 'api-key': s.OPENAI_API_KEY }
     if (s.OPENAI_API_VERSION !== '') {
       // Deprecated preview form, kept for deployments that have not moved to GA.
-      u.pathname = `${u.pathname}/openai/realtime`
-      u.search = new URLSearchParams({ 'api-version': s.OPENAI_API_VERSION, deployment: s.OPENAI_MODEL }).toString()
-      return { url: u.toString(), headers: { 'api-key': s.OPENAI_API_KEY }, provider: 'azure-preview' }
+      return { url: wsUrl(s.AZURE_OPENAI_ENDPOINT, '/openai/realtime', { 'api-version': s.OPENAI_API_VERSION, deployment: s.OPENAI_MODEL }), headers, provider: 'azure-preview' }
     }
-    u.pathname = `${u.pathname}/openai/v1/realtime`
-    u.search = new URLSearchParams({ model: s.OPENAI_MODEL }).toString()
-    return { url: u.toString(), headers: { 'api-key': s.OPENAI_API_KEY }, provider: 'azure' }
+    return { url: wsUrl(s.AZURE_OPENAI_ENDPOINT, '/openai/v1/realtime', { model: s.OPENAI_MODEL }), headers, provider: 'azure' }
   }
-  const u = toWs(s.OPENAI_BASE_URL)
-  u.pathname = `${u.pathname}/realtime`
-  u.search = new URLSearchParams({ model: s.OPENAI_MODEL }).toString()
   // GA only: no OpenAI-Beta header, which would now get close code 4000.
-  return { url: u.toString(), headers: { Authorization: `Bearer ${s.OPENAI_API_KEY}` }, provider: 'openai' }
+  return { url: wsUrl(s.OPENAI_BASE_URL, '/realtime', { model: s.OPENAI_MODEL }), headers: { Authorization: `Bearer ${s.OPENAI_API_KEY}` }, provider: 'openai' }
 }
