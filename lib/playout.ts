@@ -108,7 +108,7 @@ export class Playout {
   pump (nowMs: number, send: (frame: Buffer) => void): number {
     let sent = 0
     // Topping up only below lead − ½ frame means a tick up to 10 ms late still sends one frame, not two.
-    while (this.#playEndMs - nowMs <= this.leadMs - FRAME_MS / 2) {
+    while (this.#playEndMs - nowMs < this.leadMs - FRAME_MS / 2) {
       const frame = this.#nextFrame()
       if (frame === null) break
       send(frame)

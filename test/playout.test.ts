@@ -1,0 +1,75 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Playout } from '../lib/playout.js'
+
+const ms24k = (ms: number): Int16Array => new Int16Array(24 * ms).fill(1000)
+
+function run (p: Playout, from: number, to: number, sink: Buffer[]): void {
+  for (let t = from; t <= to; t += 20) p.pump(t, f => sink.push(f))
+}
+
+test('keeps exactly the lead queued at Vonage: 5 frames at once, then one per beat', () => {
+  const p = new Playout(16000, 100)
+  p.push('A', ms24k(1000))
+  const frames: Buffer[] = []
+  assert.equal(p.pump(0, f => frames.push(f)), 5)
+  assert.equal(p.pump(20, f => frames.push(f)), 1)
+  assert.equal(p.pump(25, f => frames.push(f)), 0, 'nothing early')
+  assert.equal(p.pump(50, f => frames.push(f)), 1, 'a beat 10 ms late still sends one, not two')
+  assert.equal(p.queuedAtVonageMs(50), 90)
+})
+
+test('barge-in reports what the caller heard of the playing item, never more than was sent', () => {
+  const p = new Playout(16000, 100)
+  p.push('A', ms24k(2000))
+  const frames: Buffer[] = []
+  run(p, 0, 500, frames)
+  // 500 ms played, 100 ms more queued at Vonage.
+  assert.equal(frames.length * 20, 600)
+  assert.deepEqual(p.clear(500), { itemId: 'A', heardMs: 500 })
+  assert.equal(p.isActive(500), false)
+  assert.equal(p.pendingMs, 0)
+})
+
+test('with two items queued, the cut names the one playing and the ms heard of it', () => {
+  const p = new Playout(8000, 100)
+  p.push('A', ms24k(300))
+  p.markDone('A')
+  p.push('B', ms24k(1000))
+  const frames: Buffer[] = []
+  run(p, 0, 500, frames)
+  assert.deepEqual(p.clear(500), { itemId: 'B', heardMs: 200 })
+})
+
+test('a cut after everything played needs no truncation', () => {
+  const p = new Playout(16000, 100)
+  p.push('A', ms24k(100))
+  p.markDone('A')
+  run(p, 0, 40, [])
+  assert.equal(p.clear(1000), null)
+})
+
+test('a partial last frame waits for more audio until the item is done, then is padded', () => {
+  const p = new Playout(24000, 100)
+  p.push('A', ms24k(30))
+  const frames: Buffer[] = []
+  run(p, 0, 100, frames)
+  assert.equal(frames.length, 1)
+  p.markDone('A')
+  run(p, 120, 200, frames)
+  assert.equal(frames.length, 2)
+  const last = new Int16Array(frames[1].buffer, frames[1].byteOffset, 480)
+  assert.equal(last[239], 1000)
+  assert.equal(last[240], 0)
+})
+
+test('withRate keeps the queued audio for the rate Vonage asked for', () => {
+  const p = new Playout(16000, 100)
+  p.push('A', ms24k(200))
+  p.markDone('A')
+  const q = p.withRate(8000)
+  const frames: Buffer[] = []
+  run(q, 0, 300, frames)
+  assert.equal(frames.length, 10)
+  assert.ok(frames.every(f => f.length === 320))
+})
