@@ -1,0 +1,218 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import type { Voice } from '@vonage/voice'
+import type { CallSession } from '../lib/call-session.js'
+import type { CallContext } from '../lib/session-update.js'
+import { ConfigError } from '../lib/config.js'
+import { maskNumber, registerSecrets } from '../lib/logger.js'
+import { webhookKey } from '../lib/hmac-webhook.js'
+import { responseGate } from '../lib/response-gate.js'
+import { callNotes, isClosing } from '../lib/call-notes.js'
+import { classifyVonageError } from '../lib/vonage-error.js'
+import { ToolRegistry } from '../lib/tools/registry.js'
+import { errorOutput, runToolCall, type ToolCallResult } from '../lib/tools/run.js'
+import { builtInTools, BUILT_IN_TOOL_NAMES } from '../lib/tools/index.js'
+import { parseNumberList } from '../lib/tools/transfer-call.js'
+import { loadToolsFile, webhookTool, ToolsFileError, type CustomToolSpec } from '../lib/tools/webhook-tools.js'
+import type { ToolContext, TransferResult } from '../lib/tools/types.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The model's tools; add() also offers the tool to every new session. */
+    toolRegistry: ToolRegistry
+  }
+}
+
+/** How long end_call waits for the goodbye response to be generated. */
+const GOODBYE_MAX_MS = 15_000
+/** How long a tool may wait for audio already sent to play out. */
+const PLAYBACK_MAX_MS = 60_000
+/** Tool runs at once per call; the model rarely needs more than one or two. */
+const MAX_RUNNING = 4
+const MAX_TOOL_USES_RECORDED = 100
+
+/** Resolves with `p`, or with undefined after `ms` (the timer does not hold the process). */
+async function bounded<T> (p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([p, new Promise<undefined>(resolve => { timer = setTimeout(() => resolve(undefined), ms); timer.unref() })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Vonage wants E.164 digits without the plus. */
+const vonageNumber = (n: string): string => n.replace(/[^\d]/g, '')
+
+async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
+  const cfg = fastify.config
+  registerSecrets([cfg.TOOLS_WEBHOOK_SECRET])
+  const voice: Voice | null = fastify.vonage.voice
+  const registry = new ToolRegistry(fastify.bridge.tools)
+
+  const allowlist = parseNumberList(cfg.VONAGE_TRANSFER_ALLOWLIST)
+  const transferWanted = cfg.VONAGE_TRANSFER_NUMBER !== '' || allowlist.length > 0
+  if (transferWanted && voice === null) {
+    fastify.log.warn({ missing: fastify.vonage.missing }, 'a transfer destination is set but the Vonage API is not configured (VONAGE_APPLICATION_ID and the private key): transfer_call is not offered')
+  }
+  const transfer = transferWanted && voice !== null
+    ? { defaultNumber: cfg.VONAGE_TRANSFER_NUMBER, allowlist, apiTimeoutMs: cfg.VONAGE_API_TIMEOUT_MS }
+    : null
+  for (const tool of builtInTools({ transfer })) registry.add(tool)
+
+  let specs: CustomToolSpec[] | null = null
+  try {
+    specs = loadToolsFile(cfg.TOOLS_FILE, BUILT_IN_TOOL_NAMES)
+  } catch (err) {
+    if (!(err instanceof ToolsFileError)) throw err
+    const problems = err.problems.map(p => `TOOLS_FILE (${err.file}): ${p}`)
+    if (cfg.TOOLS_WEBHOOK_URL !== '') throw new ConfigError(problems)
+    fastify.log.warn({ problems }, 'TOOLS_FILE is invalid (ignored: TOOLS_WEBHOOK_URL is not set)')
+  }
+  if (cfg.TOOLS_WEBHOOK_URL !== '') {
+    if (specs === null) {
+      throw new ConfigError([`TOOLS_WEBHOOK_URL is set but TOOLS_FILE ("${cfg.TOOLS_FILE}") does not exist — declare the tools there (start from tools.example.json), or unset TOOLS_WEBHOOK_URL`])
+    }
+    if (cfg.TOOLS_WEBHOOK_SECRET === '') {
+      fastify.log.warn('TOOLS_WEBHOOK_SECRET is not set: tool requests are signed with a derived key your webhook cannot check — set it, and give the webhook the same value')
+    }
+    const key = webhookKey(cfg.TOOLS_WEBHOOK_SECRET, cfg.MEDIA_TOKEN_SECRET, cfg.OPENAI_API_KEY, 'tools-webhook')
+    for (const spec of specs) registry.add(webhookTool(spec, { url: cfg.TOOLS_WEBHOOK_URL, key }))
+  } else if (specs !== null && specs.length > 0) {
+    fastify.log.warn({ file: cfg.TOOLS_FILE, tools: specs.map(s => s.name) }, 'TOOLS_FILE declares tools but TOOLS_WEBHOOK_URL is not set: they are not offered to the model')
+  }
+  fastify.log.info({ tools: registry.names() }, 'tools offered to the model')
+  fastify.decorate('toolRegistry', registry)
+
+  /** The number the caller sees: ours (the number dialled, or our caller id), else VONAGE_OUTBOUND_FROM. */
+  function callerIdFor (call: CallContext): string {
+    const ours = call.direction === 'inbound' ? call.to : call.direction === 'outbound' ? call.from : undefined
+    return ours !== undefined && ours !== '' ? ours : cfg.VONAGE_OUTBOUND_FROM
+  }
+
+  async function transferCall (session: CallSession, number: string, log: FastifyInstance['log']): Promise<TransferResult> {
+    if (session.call.direction === 'softphone') return { ok: false, reason: 'this is a browser test call, which cannot be transferred' }
+    if (voice === null) return { ok: false, reason: 'transfers are not configured' }
+    if (session.ended) return { ok: false, reason: 'the call has already ended' }
+    const from = callerIdFor(session.call)
+    const connect = {
+      action: 'connect',
+      endpoint: [{ type: 'phone', number: vonageNumber(number) }],
+      ...(from !== '' ? { from: vonageNumber(from) } : {})
+    }
+    try {
+      await voice.transferCallWithNCCO(session.id, [connect] as unknown as Parameters<Voice['transferCallWithNCCO']>[1])
+    } catch (err) {
+      const f = await classifyVonageError(err)
+      log.warn({ destination: maskNumber(number), failure: f ?? { kind: 'unexpected', message: (err as Error).message } }, 'transfer failed: telling the model')
+      const reason = f === null
+        ? 'an unexpected error'
+        : f.kind === 'timeout' ? 'Vonage did not answer in time' : f.kind === 'unreachable' ? 'Vonage could not be reached' : `Vonage refused it, HTTP ${f.status}`
+      return { ok: false, reason }
+    }
+    const notes = callNotes(session)
+    notes.outcome = 'transferred'
+    notes.outcomeDetail = { destination: maskNumber(number) }
+    log.info({ destination: maskNumber(number) }, 'call transferred: closing the model session')
+    session.end('ended')
+    return { ok: true }
+  }
+
+  async function hangUp (session: CallSession, log: FastifyInstance['log']): Promise<void> {
+    if (session.call.direction !== 'softphone' && voice !== null) {
+      try {
+        await voice.hangupCall(session.id)
+        log.info('call hung up after the goodbye')
+      } catch (err) {
+        const f = await classifyVonageError(err)
+        log.warn({ failure: f ?? { kind: 'unexpected', message: (err as Error).message } }, 'Vonage hangup failed: closing the call audio instead')
+      }
+    }
+    // Closing the media socket ends our leg even when the REST call failed.
+    session.end('ended')
+  }
+
+  async function endAfterGoodbye (session: CallSession, goodbye: Promise<unknown> | null, reason: string, log: FastifyInstance['log']): Promise<void> {
+    const notes = callNotes(session)
+    notes.outcome = 'ended-by-ai'
+    if (reason !== '') notes.outcomeDetail = { reason: reason.slice(0, 200) }
+    log.info({ reason: reason.slice(0, 200), waitingForGoodbye: goodbye !== null }, 'end_call: hanging up once the goodbye has played')
+    if (goodbye !== null) await bounded(goodbye, GOODBYE_MAX_MS)
+    // Everything of the goodbye is queued by now (response.done follows its last delta).
+    await bounded(session.whenPlayed(), PLAYBACK_MAX_MS)
+    if (session.ended) return
+    await hangUp(session, log)
+  }
+
+  function attach (session: CallSession): void {
+    const log = fastify.log.child({ callId: session.id })
+    const gate = responseGate(session)
+    const notes = callNotes(session)
+    const seen = new Set<string>()
+    const callOver = new AbortController()
+    let running = 0
+
+    session.once('end', () => callOver.abort(new Error('call ended')))
+    session.on('upstream', (e: { type: string, [k: string]: unknown }) => {
+      if (e.type === 'response.function_call_arguments.done') {
+        onFunctionCall(e).catch(err => log.error({ err }, 'tool dispatch failed'))
+      }
+    })
+
+    async function onFunctionCall (e: { [k: string]: unknown }): Promise<void> {
+      const toolCallId = typeof e.call_id === 'string' ? e.call_id : ''
+      const name = typeof e.name === 'string' ? e.name : ''
+      const argText = typeof e.arguments === 'string' ? e.arguments : ''
+      const responseId = typeof e.response_id === 'string' ? e.response_id : ''
+      if (toolCallId === '' || seen.has(toolCallId)) return
+      seen.add(toolCallId)
+      const ctl: { silent: boolean, ending: string | null } = { silent: false, ending: null }
+      const ctx: Omit<ToolContext, 'signal'> = {
+        call: { ...session.call, id: session.id },
+        toolCallId,
+        log: log.child({ tool: name, toolCallId }),
+        responseDone: async () => responseId === '' ? null : await gate.whenDone(responseId),
+        played: async () => { await bounded(session.whenPlayed(), PLAYBACK_MAX_MS) },
+        noReply: () => { ctl.silent = true },
+        endCall: (reason) => { ctl.ending = reason },
+        transfer: async (number) => await transferCall(session, number, log)
+      }
+      gate.hold()
+      try {
+        let result: ToolCallResult
+        if (isClosing(session)) {
+          result = refused('call_ending', 'The call is already ending; no more tools can run.')
+        } else if (running >= MAX_RUNNING) {
+          result = refused('busy', `Only ${MAX_RUNNING} tools can run at once. Wait for their results, then try again.`)
+        } else {
+          running++
+          try {
+            result = await runToolCall(registry, name, argText, ctx, { timeoutMs: cfg.TOOLS_TIMEOUT_MS, signal: callOver.signal })
+          } finally {
+            running--
+          }
+        }
+        if (notes.tools.length < MAX_TOOL_USES_RECORDED) notes.tools.push({ name: name.slice(0, 64), ok: result.ok, ms: result.ms, ...(result.error !== undefined ? { error: result.error.code } : {}) })
+        if (result.ok) log.info({ tool: name, toolCallId, ms: result.ms }, 'tool call done')
+        else log.warn({ tool: name.slice(0, 64), toolCallId, ms: result.ms, error: result.error?.code, message: result.error?.message }, 'tool call failed: the model is told')
+        if (session.ended) return
+        session.sendUpstream({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: toolCallId, output: result.output } })
+        // While the call is being ended or handed over, the model gets its answer but is not asked to speak again.
+        const reply = (result.ok && ctl.silent) || isClosing(session) ? null : gate.requestResponse()
+        if (result.ok && ctl.ending !== null) {
+          endAfterGoodbye(session, reply, ctl.ending, log).catch(err => log.error({ err }, 'end_call failed'))
+        }
+      } finally {
+        gate.release()
+      }
+    }
+  }
+
+  fastify.bridge.onSession.add(attach)
+}
+
+function refused (code: string, message: string): ToolCallResult {
+  return { ok: false, output: errorOutput(code, message), error: { code, message }, ms: 0 }
+}
+
+export default fp(toolsPlugin, { name: 'tools', dependencies: ['config', 'bridge', 'vonage'] })
