@@ -1,0 +1,83 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import type { CallSession, CallStats } from '../lib/call-session.js'
+import { registerSecrets } from '../lib/logger.js'
+import { webhookKey } from '../lib/hmac-webhook.js'
+import { callNotes } from '../lib/call-notes.js'
+import { CallRecorder, buildCallRecord, isKeypadDigit, type Prices } from '../lib/call-record.js'
+import { RecordSender } from '../lib/record-sender.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    callRecords: {
+      /** Background delivery to CALL_RECORD_WEBHOOK_URL; null when it is not set. */
+      sender: RecordSender | null
+      prices: Prices
+    }
+  }
+}
+
+/**
+ * Transcripts and call records. Each caller and assistant turn is logged with
+ * the call id as it is transcribed (LOG_TRANSCRIPTS); when a call ends its
+ * record (ids, masked numbers, outcome, transcript, barge-ins, token usage and
+ * estimated cost) goes to the log and, in the background, to
+ * CALL_RECORD_WEBHOOK_URL.
+ */
+async function callRecordsPlugin (fastify: FastifyInstance): Promise<void> {
+  const cfg = fastify.config
+  registerSecrets([cfg.CALL_RECORD_WEBHOOK_SECRET])
+  const prices: Prices = {
+    audioInput: cfg.PRICE_AUDIO_INPUT_PER_1M,
+    audioOutput: cfg.PRICE_AUDIO_OUTPUT_PER_1M,
+    textInput: cfg.PRICE_TEXT_INPUT_PER_1M,
+    textOutput: cfg.PRICE_TEXT_OUTPUT_PER_1M,
+    cachedInput: cfg.PRICE_CACHED_INPUT_PER_1M
+  }
+  let sender: RecordSender | null = null
+  if (cfg.CALL_RECORD_WEBHOOK_URL !== '') {
+    if (cfg.CALL_RECORD_WEBHOOK_SECRET === '') {
+      fastify.log.warn('CALL_RECORD_WEBHOOK_SECRET is not set: call records are signed with a derived key your webhook cannot check — set it, and give the webhook the same value')
+    }
+    sender = new RecordSender({
+      url: cfg.CALL_RECORD_WEBHOOK_URL,
+      key: webhookKey(cfg.CALL_RECORD_WEBHOOK_SECRET, cfg.MEDIA_TOKEN_SECRET, cfg.OPENAI_API_KEY, 'call-record'),
+      retries: cfg.CALL_RECORD_WEBHOOK_RETRIES,
+      timeoutMs: cfg.CALL_RECORD_WEBHOOK_TIMEOUT_MS,
+      log: fastify.log.child({ component: 'call-records' })
+    })
+  }
+  fastify.decorate('callRecords', { sender, prices })
+
+  fastify.bridge.onSession.add((session: CallSession) => {
+    const log = fastify.log.child({ callId: session.id })
+    const recorder = new CallRecorder()
+    session.on('upstream', (e: { type: string, [k: string]: unknown }) => {
+      const turn = recorder.onEvent(e)
+      if (turn !== null && cfg.LOG_TRANSCRIPTS) log.info({ role: turn.role, text: turn.text, atMs: turn.atMs }, 'transcript')
+    })
+    session.on('dtmf', (digit: string) => { if (isKeypadDigit(digit)) recorder.dtmfCount++ })
+    session.on('barge-in', (cut: { itemId?: string } | null) => {
+      if (typeof cut?.itemId === 'string') recorder.interrupted(cut.itemId)
+    })
+    session.once('end', (stats: CallStats) => {
+      try {
+        const notes = callNotes(session)
+        const record = buildCallRecord({ stats, call: session.call, recorder, outcome: notes.outcome, outcomeDetail: notes.outcomeDetail, tools: notes.tools, prices })
+        const logged = cfg.LOG_TRANSCRIPTS ? record : { ...record, transcript: undefined }
+        log.info({ record: logged }, 'call record')
+        sender?.send(record.callId, record)
+      } catch (err) {
+        log.error({ err }, 'could not build the call record')
+      }
+    })
+  })
+
+  fastify.addHook('onClose', async () => {
+    // Calls still up get their records before the sender stops (ending them is idempotent).
+    for (const s of fastify.bridge.sessions.values()) s.end('shutdown')
+    await sender?.close()
+  })
+}
+
+export default fp(callRecordsPlugin, { name: 'call-records', dependencies: ['config', 'bridge'] })
