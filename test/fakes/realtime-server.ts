@@ -26,10 +26,27 @@ export interface FakeRealtimeOptions {
   refuse?: number | 'hang'
   /** Reply to the first response.create automatically (the greeting). */
   autoRespond?: boolean
+  /** Reply to every response.create (tool outputs, DTMF messages), not just the first one. */
+  respondToAll?: boolean
+  /** Refuse a response.create while a response is in progress, as the real API does (conversation_already_has_active_response). */
+  oneResponseAtATime?: boolean
   /** Text of the assistant's transcript for each response. */
   transcript?: string
   /** Also stream the transcript as response.output_audio_transcript.delta events before the audio. */
   transcriptDeltas?: boolean
+}
+
+export interface FakeFunctionCall {
+  name: string
+  /** The arguments JSON text, sent as is (so it can be malformed on purpose). */
+  arguments: string
+  callId?: string
+  /** 24 kHz PCM the assistant says before calling, in the same response. */
+  say?: Int16Array
+  /** Transcript of `say` (default: the fake's transcript option). */
+  transcript?: string
+  /** End the response as cancelled by the caller speaking (turn_detected). */
+  cancelled?: boolean
 }
 
 export interface FakeConnection {
@@ -60,6 +77,16 @@ export interface FakeRealtime {
   respond: (c: FakeConnection, pcm?: Int16Array) => Promise<void>
   send: (c: FakeConnection, event: Record<string, unknown>) => void
   speechStarted: (c: FakeConnection) => void
+  /**
+   * A response in which the model calls a function: optionally an assistant
+   * message with audio first (`say`, e.g. a goodbye), then the function_call
+   * item, function_call_arguments.delta/.done and response.done.
+   */
+  functionCall: (c: FakeConnection, f: FakeFunctionCall) => Promise<{ responseId: string, callId: string, itemId: string }>
+  /** input_audio_buffer.committed for a caller turn; returns the user item id. */
+  commitInput: (c: FakeConnection) => string
+  /** conversation.item.input_audio_transcription.completed (after committing a new item unless `itemId` is given). */
+  transcribeInput: (c: FakeConnection, text: string, itemId?: string) => string
   setOptions: (o: Partial<FakeRealtimeOptions>) => void
   close: () => Promise<void>
 }
@@ -77,6 +104,8 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
   const selfInvalid: string[] = []
   const timers = new Set<NodeJS.Timeout>()
   let handshakes = 0
+  /** Connection → id of the response in progress (oneResponseAtATime). */
+  const active = new Map<FakeConnection, string>()
 
   server.on('connection', s => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
   server.on('upgrade', (req, socket, head) => {
@@ -106,6 +135,7 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
     const itemId = id('item')
     c.lastItemId = itemId
     c.lastResponseId = responseId
+    active.set(c, responseId)
     const item = { id: itemId, type: 'message', object: 'realtime.item', status: 'in_progress', role: 'assistant', content: [] }
     send(c, { type: 'response.created', response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] } })
     send(c, { type: 'response.output_item.added', response_id: responseId, output_index: 0, item })
@@ -127,6 +157,7 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
     send(c, { type: 'response.output_audio_transcript.done', response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, transcript: o.transcript })
     send(c, { type: 'response.output_item.done', response_id: responseId, output_index: 0, item: { ...item, status: 'completed' } })
     const audioTokens = Math.ceil(pcm.length / 24 / 50)
+    if (active.get(c) === responseId) active.delete(c)
     send(c, {
       type: 'response.done',
       response: {
@@ -137,6 +168,66 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
         usage: { total_tokens: 100 + audioTokens, input_tokens: 100, output_tokens: audioTokens, input_token_details: { text_tokens: 80, audio_tokens: 20, cached_tokens: 0 }, output_token_details: { text_tokens: 0, audio_tokens: audioTokens } }
       }
     })
+  }
+
+  async function functionCall (c: FakeConnection, f: FakeFunctionCall): Promise<{ responseId: string, callId: string, itemId: string }> {
+    const responseId = id('resp')
+    const callId = f.callId ?? id('call')
+    const fcItemId = id('item')
+    c.lastResponseId = responseId
+    active.set(c, responseId)
+    send(c, { type: 'response.created', response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] } })
+    let index = 0
+    let audioTokens = 0
+    if (f.say !== undefined) {
+      const itemId = id('item')
+      c.lastItemId = itemId
+      const item = { id: itemId, type: 'message', object: 'realtime.item', status: 'in_progress', role: 'assistant', content: [] }
+      send(c, { type: 'response.output_item.added', response_id: responseId, output_index: 0, item })
+      const per = Math.max(1, Math.round(24 * (o.deltaMs ?? 100)))
+      c.itemAudioMs.set(itemId, 0)
+      for (let off = 0; off < f.say.length; off += per) {
+        if (c.ws.readyState !== c.ws.OPEN) return { responseId, callId, itemId: fcItemId }
+        const part = f.say.subarray(off, Math.min(f.say.length, off + per))
+        c.itemAudioMs.set(itemId, (c.itemAudioMs.get(itemId) ?? 0) + part.length / 24)
+        send(c, { type: 'response.output_audio.delta', response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, delta: Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('base64') })
+        if (o.burst !== true) await new Promise<void>(resolve => later(part.length / 24 / (o.paceFactor ?? 1), resolve))
+      }
+      send(c, { type: 'response.output_audio.done', response_id: responseId, item_id: itemId, output_index: 0, content_index: 0 })
+      send(c, { type: 'response.output_audio_transcript.done', response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, transcript: f.transcript ?? o.transcript })
+      send(c, { type: 'response.output_item.done', response_id: responseId, output_index: 0, item: { ...item, status: 'completed' } })
+      audioTokens = Math.ceil(f.say.length / 24 / 50)
+      index = 1
+    }
+    const fcItem = { id: fcItemId, type: 'function_call', object: 'realtime.item', status: 'in_progress', call_id: callId, name: f.name, arguments: '' }
+    send(c, { type: 'response.output_item.added', response_id: responseId, output_index: index, item: fcItem })
+    send(c, { type: 'response.function_call_arguments.delta', response_id: responseId, item_id: fcItemId, output_index: index, call_id: callId, delta: f.arguments })
+    send(c, { type: 'response.function_call_arguments.done', response_id: responseId, item_id: fcItemId, output_index: index, call_id: callId, name: f.name, arguments: f.arguments })
+    send(c, { type: 'response.output_item.done', response_id: responseId, output_index: index, item: { ...fcItem, status: 'completed', arguments: f.arguments } })
+    if (active.get(c) === responseId) active.delete(c)
+    send(c, {
+      type: 'response.done',
+      response: {
+        id: responseId,
+        object: 'realtime.response',
+        status: f.cancelled === true ? 'cancelled' : 'completed',
+        ...(f.cancelled === true ? { status_details: { type: 'cancelled', reason: 'turn_detected' } } : {}),
+        output: [],
+        usage: { total_tokens: 110 + audioTokens, input_tokens: 100, output_tokens: 10 + audioTokens, input_token_details: { text_tokens: 80, audio_tokens: 20, cached_tokens: 0 }, output_token_details: { text_tokens: 10, audio_tokens: audioTokens } }
+      }
+    })
+    return { responseId, callId, itemId: fcItemId }
+  }
+
+  function commitInput (c: FakeConnection): string {
+    const itemId = id('item')
+    send(c, { type: 'input_audio_buffer.committed', previous_item_id: c.lastItemId, item_id: itemId })
+    return itemId
+  }
+
+  function transcribeInput (c: FakeConnection, text: string, itemId = commitInput(c)): string {
+    send(c, { type: 'conversation.item.input_audio_transcription.completed', item_id: itemId, content_index: 0, transcript: text, usage: { type: 'duration', seconds: 1 } })
+    return itemId
   }
 
   function onConnection (ws: WebSocket, req: IncomingMessage): void {
@@ -177,7 +268,11 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
           send(c, { type: 'session.updated', session: { ...(event.session as object), type: 'realtime', id: sessionId, object: 'realtime.session' } })
           break
         case 'response.create':
-          if (o.autoRespond === true && !responded) { responded = true; void respond(c) }
+          if (o.oneResponseAtATime === true && active.has(c)) {
+            send(c, { type: 'error', error: { type: 'invalid_request_error', code: 'conversation_already_has_active_response', message: `Conversation already has an active response in progress: ${active.get(c)!}. Wait until the response is finished before creating a new one.`, event_id: String(event.event_id ?? '') } })
+            break
+          }
+          if (o.autoRespond === true && !responded) { responded = true; void respond(c) } else if (o.respondToAll === true) void respond(c)
           break
         case 'conversation.item.truncate': {
           const itemId = String(event.item_id)
@@ -210,6 +305,9 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
     respond,
     send,
     speechStarted: (c) => send(c, { type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(c.audioSamples / 24), item_id: id('item') }),
+    functionCall,
+    commitInput,
+    transcribeInput,
     setOptions: (p) => Object.assign(o, p),
     close: async () => {
       for (const t of timers) clearTimeout(t)

@@ -28,6 +28,8 @@ export interface RecordedRequest {
   body: unknown
   /** Outcome of the credential check: JWT for /v1, Basic for /v2/applications. */
   auth: { ok: boolean, reason?: string, claims?: Record<string, unknown> }
+  /** performance.now() when the request arrived (to order it against other fakes' events). */
+  at: number
 }
 
 export interface RouteMatch {
@@ -156,7 +158,7 @@ export async function startFakeVonage (opts: FakeVonageOptions): Promise<FakeVon
     const auth = path.startsWith('/v2/applications')
       ? checkBasic(req.headers.authorization, apiKey, apiSecret)
       : checkJwt(req.headers.authorization, publicKey, opts.applicationId)
-    requests.push({ method, path, query: Object.fromEntries(url.searchParams), headers: { ...req.headers }, body, auth })
+    requests.push({ method, path, query: Object.fromEntries(url.searchParams), headers: { ...req.headers }, body, auth, at: performance.now() })
 
     const stall = take(delays, method, path)
     if (stall !== undefined) {
@@ -190,6 +192,15 @@ export async function startFakeVonage (opts: FakeVonageOptions): Promise<FakeVon
     }
     const callMatch = /^\/v1\/calls\/([^/]+)$/.exec(path)
     if (method === 'PUT' && callMatch !== null) {
+      // Vonage's documented call-control actions; a transfer needs an NCCO (inline or by URL).
+      const update = body as { action?: unknown, destination?: { type?: unknown, ncco?: unknown, url?: unknown } } | undefined
+      const actions = ['hangup', 'mute', 'unmute', 'earmuff', 'unearmuff', 'transfer']
+      const badTransfer = update?.action === 'transfer' &&
+        (update.destination?.type !== 'ncco' || !(Array.isArray(update.destination.ncco) || Array.isArray(update.destination.url)))
+      if (typeof update?.action !== 'string' || !actions.includes(update.action) || badTransfer) {
+        send(res, 400, { type: `${ERROR_TYPE}#validation`, title: 'Bad Request', detail: 'action must be one of hangup, mute, unmute, earmuff, unearmuff, transfer (with destination {type: ncco, ncco or url})' })
+        return
+      }
       send(res, 204)
       return
     }
