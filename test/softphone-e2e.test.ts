@@ -125,10 +125,12 @@ test('browser softphone: mic audio reaches the model, the assistant is heard and
   await untilText(page, '#transcript p.assistant:not(.partial)', ASSISTANT_TEXT, 5000)
 
   // Barge-in while the assistant is still talking: playback stops at once.
-  await untilAbove(page, '#meter-assistant', 'level', 0.01, 5000)
-  await untilAbove(page, '#stats', 'bufferedMs', 0, 1000)
-  const playing = await dataNumber(page, '#meter-assistant', 'level')
-  const bufferedMs = await dataNumber(page, '#stats', 'buffered-ms')
+  const [playing, bufferedMs] = await page.waitForFunction(() => {
+    const doc = (globalThis as unknown as { document: PageDoc }).document
+    const level = Number(doc.querySelector('#meter-assistant')?.dataset.level)
+    const queued = Number(doc.querySelector('#stats')?.dataset.bufferedMs)
+    return level > 0.01 && queued > 0 ? [level, queued] : null
+  }, null, { timeout: 5000 }).then(async h => await h.jsonValue() as [number, number])
   fake.send(c, { type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(c.audioSamples / 24), item_id: 'item_caller_e2e' })
   const bargeAt = Date.now()
   await page.locator('#stats[data-clears="1"]').waitFor({ timeout: 2000 })
@@ -138,6 +140,11 @@ test('browser softphone: mic audio reaches the model, the assistant is heard and
   const flushMs = await dataNumber(page, '#stats', 'flush-ms')
   t.diagnostic(`barge-in: assistant level ${playing} with ${bufferedMs} ms queued in the page → player flushed ${flushMs} ms after the clear arrived; silent as seen by the test within ${silentAfterMs} ms of speech_started`)
   assert.ok(flushMs <= 50, `the player flushed within 50 ms (${flushMs} ms)`)
+  // Nothing of the cut answer follows: the bridge sent its last frame before the clear.
+  const receivedAtClear = await dataNumber(page, '#stats', 'received')
+  await new Promise(resolve => setTimeout(resolve, 300))
+  assert.equal(await dataNumber(page, '#stats', 'received'), receivedAtClear)
+  assert.equal(await dataNumber(page, '#meter-assistant', 'level'), 0)
   await waitFor(() => c.events.some(e => e.type === 'conversation.item.truncate'), 2000, 'truncate upstream')
 
   // The caller's words, transcribed by the model, show on their own line.

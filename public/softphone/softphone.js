@@ -17,7 +17,7 @@ function setState (state, text) {
   document.body.dataset.state = state
   $('status').textContent = text
   $('call').disabled = state === 'connecting' || state === 'in-call'
-  $('hangup').disabled = !(state === 'connecting' || state === 'in-call')
+  $('hangup').disabled = state !== 'in-call'
 }
 
 /** RMS 0..1 on a 60 dB scale, as ears hear it; the raw value stays in data-level for tests and curious people. */
