@@ -12,7 +12,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
-COPY --chown=node:node package.json system-message.txt ./
+# tools*.json: the shipped example, and tools.json (TOOLS_FILE) when there is one.
+COPY --chown=node:node package.json system-message.txt tools*.json ./
 COPY --chown=node:node public ./public
 USER node
 EXPOSE 3000
