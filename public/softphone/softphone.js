@@ -72,6 +72,10 @@ function markCut () {
 // ---- call ---------------------------------------------------------------
 
 async function start () {
+  // Browsers lend the microphone and worklets to https pages and to localhost only.
+  if (!window.isSecureContext || navigator.mediaDevices === undefined) {
+    throw new Error('マイクは https か localhost のページでのみ使えます / the microphone needs an https (or localhost) page')
+  }
   setState('connecting', '接続中… / Connecting…')
   // Made inside the click, so no autoplay policy holds it suspended.
   const ctx = new AudioContext({ latencyHint: 'interactive' })
