@@ -102,7 +102,4 @@ test('pacing: after the lead, one frame per 20 ms and never a burst', async (t) 
   // Any 100 ms carries at most the 100 ms lead plus 100 ms of real time (+1 for timer slack):
   // a stalled event loop refills the lead, it never dumps seconds of audio.
   assert.ok(maxIn100(0) <= 11, `at most lead + real time in any 100 ms (saw ${maxIn100(0)})`)
-})`)
-  // After it, 100 ms of wall time carries about 100 ms of audio.
-  assert.ok(maxIn100(10) <= 7, `steady state: about 5 frames per 100 ms (saw ${maxIn100(10)})`)
 })
