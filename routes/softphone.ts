@@ -1,4 +1,5 @@
 import fastifyStatic from '@fastify/static'
+import rateLimit from '@fastify/rate-limit'
 import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -12,6 +13,8 @@ function publicDir (): string {
   const fromSource = fileURLToPath(new URL('../public/', import.meta.url))
   return existsSync(fromSource) ? fromSource : fileURLToPath(new URL('../../public/', import.meta.url))
 }
+
+export const SOFTPHONE_CALLS_PER_MINUTE = 10
 
 const SAFE_HOST = /^[a-z0-9.:[\]-]+$/i
 
@@ -69,7 +72,9 @@ export default async function softphoneRoutes (fastify: FastifyInstance): Promis
       .send(page)
   })
 
-  fastify.post('/softphone/call', async (request, reply) => {
+  await fastify.register(rateLimit, { global: false })
+  // Each call costs model time: a page stuck in a redial loop, or a leaked key, must not run up a bill.
+  fastify.post('/softphone/call', { onRequest: fastify.rateLimit({ max: SOFTPHONE_CALLS_PER_MINUTE, timeWindow: 60_000 }) }, async (request, reply) => {
     const given = request.headers['x-softphone-key']
     const a = access(request, typeof given === 'string' ? given : undefined)
     if (!a.ok) return await refuse(reply, a)

@@ -197,3 +197,11 @@ test('a Vonage call gets no transcript messages', async (t) => {
   await waitFor(() => vonage.texts.some(m => m.msg.action === 'clear'), 2000, 'barge-in clear')
   assert.deepEqual(vonage.texts.map(m => m.msg), [{ action: 'clear' }])
 })
+
+test('softphone calls are rate-limited per client, before any model session starts', async (t) => {
+  const { app } = await build(t, { MAX_CONCURRENT_CALLS: 100 })
+  const codes: number[] = []
+  for (let i = 0; i < 11; i++) codes.push((await hit(app, { method: 'POST', url: '/softphone/call' })).status)
+  assert.deepEqual(codes, [...Array(10).fill(200), 429])
+  assert.equal(app.calls.size, 10)
+})
