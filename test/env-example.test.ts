@@ -1,0 +1,35 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { parseEnv } from 'node:util'
+import { configSchema } from '../lib/config.js'
+
+const props = configSchema.properties as Record<string, { default?: unknown }>
+const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8')
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+
+test('.env.example lists every setting, and nothing else, with its default', () => {
+  const listed = parseEnv(example) as Record<string, string>
+  assert.deepEqual(Object.keys(listed).sort(), Object.keys(props).sort())
+  for (const [name, value] of Object.entries(listed)) {
+    const def = props[name].default
+    assert.equal(value, def === undefined ? '' : String(def), `${name} in .env.example shows its default`)
+  }
+})
+
+test('.env.example explains each setting in Japanese and English', () => {
+  const lines = example.split('\n')
+  for (const name of Object.keys(props)) {
+    const at = lines.findIndex(l => l.startsWith(`${name}=`))
+    const comments = []
+    for (let i = at - 1; i >= 0 && lines[i].startsWith('#'); i--) comments.push(lines[i])
+    // The API key/secret pair shares one comment block.
+    const block = comments.length > 0 ? comments.join('\n') : lines.slice(Math.max(0, at - 4), at).join('\n')
+    assert.match(block, /[ぁ-んァ-ン一-龯]/, `${name}: a Japanese comment`)
+    assert.match(block, /[A-Za-z]{3,} [a-z]{2,}/, `${name}: an English comment`)
+  }
+})
+
+test('the README documents every setting', () => {
+  for (const name of Object.keys(props)) assert.ok(readme.includes(`\`${name}\``), `README mentions \`${name}\``)
+})
