@@ -20,11 +20,12 @@ test('.env.example lists every setting, and nothing else, with its default', () 
 test('.env.example explains each setting in Japanese and English', () => {
   const lines = example.split('\n')
   for (const name of Object.keys(props)) {
-    const at = lines.findIndex(l => l.startsWith(`${name}=`))
+    let i = lines.findIndex(l => l.startsWith(`${name}=`)) - 1
+    // Settings of one kind (the API key/secret pair, the prices) share the comment above the first.
+    while (i >= 0 && /^[A-Z0-9_]+=/.test(lines[i])) i--
     const comments = []
-    for (let i = at - 1; i >= 0 && lines[i].startsWith('#'); i--) comments.push(lines[i])
-    // The API key/secret pair shares one comment block.
-    const block = comments.length > 0 ? comments.join('\n') : lines.slice(Math.max(0, at - 4), at).join('\n')
+    for (; i >= 0 && lines[i].startsWith('#'); i--) comments.push(lines[i])
+    const block = comments.join('\n')
     assert.match(block, /[ぁ-んァ-ン一-龯]/, `${name}: a Japanese comment`)
     assert.match(block, /[A-Za-z]{3,} [a-z]{2,}/, `${name}: an English comment`)
   }
