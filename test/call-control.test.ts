@@ -51,15 +51,16 @@ test('end_call after a spoken goodbye: PUT hangup once its last frame has gone o
 test('end_call without a goodbye: the model is asked for one, and the hangup follows its last frame', async (t) => {
   const rig = await conversationRig(t, {}, { answer: assistantPcm24k.subarray(0, 24000) })
   const creates = rig.responseCreates().length
+  const framesBefore = rig.media.frames.length
   await rig.fake.functionCall(rig.conn, { name: 'end_call', arguments: '{}' })
   await waitFor(() => rig.outputs().length === 1, 2000, 'the output')
   assert.match(rig.outputs()[0]!.parsed.message, /goodbye/)
   await waitFor(() => rig.responseCreates().length === creates + 1, 2000, 'the goodbye requested')
-  const framesAtRequest = rig.media.frames.length
   await waitFor(() => rig.vonage.requests.some(r => r.method === 'PUT'), 8000, 'the hangup')
   const put = rig.vonage.requests.find(r => r.method === 'PUT')!
   assert.deepEqual(put.body, { action: 'hangup' })
-  const heard = rig.media.frames.filter(f => f.at <= put.at).length - framesAtRequest
+  // The end_call response itself has no audio: every frame since is the goodbye.
+  const heard = rig.media.frames.filter(f => f.at <= put.at).length - framesBefore
   assert.ok(heard >= 50, `the 1 s goodbye played before the hangup (${heard} frames)`)
   const lastFrame = rig.media.frames.at(-1)!
   assert.ok(put.at >= lastFrame.at && put.at - lastFrame.at < 1000, `${Math.round(put.at - lastFrame.at)} ms after the last frame`)
