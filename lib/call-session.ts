@@ -6,6 +6,7 @@ import { Playout, FRAME_MS } from './playout.js'
 import type { Pacer } from './pacer.js'
 import type { RealtimeEndpoint } from './realtime-endpoint.js'
 import { parseUpstream, type UpstreamEvent } from './upstream-events.js'
+import { frameChannel, frameMessage, deltaChannel, deltaMessage, bargeInChannel, bargeInMessage } from './probe.js'
 import { maskNumber } from './logger.js'
 import type { CallContext } from './session-update.js'
 
@@ -209,16 +210,24 @@ export class CallSession extends EventEmitter {
   }
 
   #onUpstream (text: string): void {
+    const receivedAt = bargeInChannel.hasSubscribers ? performance.now() : 0
     const ev = parseUpstream(text)
     if (ev === null) return
     if (ev.type === 'response.output_audio.delta') {
-      this.#onDelta(ev.responseId, ev.itemId, ev.delta)
+      if (deltaChannel.hasSubscribers) this.#probeDelta(text, ev.responseId, ev.itemId, ev.delta)
+      else this.#onDelta(ev.responseId, ev.itemId, ev.delta)
       return
     }
     const e = ev.event
     switch (e.type) {
       case 'input_audio_buffer.speech_started':
-        this.#bargeIn()
+        if (this.#bargeIn() && receivedAt > 0) {
+          bargeInMessage.session = this
+          bargeInMessage.eventId = String(e.event_id ?? '')
+          bargeInMessage.receivedAt = receivedAt
+          bargeInMessage.clearedAt = this.#clearedAt
+          bargeInChannel.publish(bargeInMessage)
+        }
         break
       case 'response.output_item.added': {
         const item = e.item as { id?: string } | undefined
@@ -257,6 +266,23 @@ export class CallSession extends EventEmitter {
     if (this.#media !== null) this.tick(performance.now())
   }
 
+  /** #onDelta, timed for the benchmark's probe (lib/probe.ts). */
+  #probeDelta (text: string, responseId: string, itemId: string, b64: string): void {
+    const at = performance.now()
+    const p = this.#playout
+    const immediate = this.#media !== null && p.pendingMs < FRAME_MS && p.queuedAtVonageMs(at) <= p.leadMs - FRAME_MS / 2
+    this.#firstSentAt = -1
+    this.#onDelta(responseId, itemId, b64)
+    deltaMessage.session = this
+    deltaMessage.text = text
+    deltaMessage.receivedAt = at
+    deltaMessage.firstFrameAt = immediate ? this.#firstSentAt : -1
+    deltaChannel.publish(deltaMessage)
+  }
+
+  #firstSentAt = -1
+  #clearedAt = 0
+
   #onResponseDone (r: ResponseDone | undefined): void {
     const u = this.stats.usage
     u.responses++
@@ -277,18 +303,20 @@ export class CallSession extends EventEmitter {
     }
   }
 
-  #bargeIn (): void {
+  #bargeIn (): boolean {
     const now = performance.now()
-    if (this.#failed || !this.#playout.isActive(now)) return
+    if (this.#failed || !this.#playout.isActive(now)) return false
     const cut = this.#playout.clear(now)
     this.stats.bargeIns++
     this.#media?.send('{"action":"clear"}')
+    if (bargeInChannel.hasSubscribers) this.#clearedAt = performance.now()
     if (cut !== null) {
       const responseId = this.#itemResponse.get(cut.itemId)
       if (responseId !== undefined) this.#cutResponses.add(responseId)
       this.sendUpstream({ type: 'conversation.item.truncate', item_id: cut.itemId, content_index: 0, audio_end_ms: cut.heardMs })
     }
     this.emit('barge-in', cut)
+    return true
   }
 
   #fail (reason: EndReason): void {
@@ -409,6 +437,14 @@ export class CallSession extends EventEmitter {
   readonly #sendFrame = (frame: Buffer): void => {
     this.stats.assistantAudioMs += FRAME_MS
     this.#media!.send(frame)
+    if (frameChannel.hasSubscribers) {
+      const at = performance.now()
+      if (this.#firstSentAt < 0) this.#firstSentAt = at
+      frameMessage.session = this
+      frameMessage.at = at
+      frameMessage.lateMs = this.#playout.lateMs
+      frameChannel.publish(frameMessage)
+    }
   }
 
   // ---- teardown -------------------------------------------------------------

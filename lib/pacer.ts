@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { FRAME_MS } from './playout.js'
+import { tickChannel, tickMessage } from './probe.js'
 
 export interface Paced {
   tick: (nowMs: number) => void
@@ -53,7 +54,10 @@ export class Pacer {
   readonly #run = (deadline: number): void => {
     const now = performance.now()
     this.onLateness?.(now - deadline)
+    const probed = tickChannel.hasSubscribers
+    if (probed) { tickMessage.start = true; tickMessage.deadline = deadline; tickMessage.at = now; tickChannel.publish(tickMessage) }
     for (const m of this.#members) m.tick(now)
+    if (probed) { tickMessage.start = false; tickMessage.at = performance.now(); tickChannel.publish(tickMessage) }
     if (this.#members.size > 0) this.#schedule()
     else this.#timer = null
   }

@@ -50,6 +50,14 @@ export class Playout {
   #spans: ItemSpan[] = []
   #sentMs = 0
   #playEndMs = 0
+  /** A whole frame was waiting when the last pump() returned: it stopped for the lead, not for want of audio. */
+  #ready = false
+  /**
+   * For the frame pump() is sending: by how many ms Vonage's playback buffer
+   * (as modelled) ran dry before it although its audio was already waiting
+   * here — a gap the caller hears that is the bridge's fault. 0 = on time.
+   */
+  lateMs = 0
 
   constructor (readonly rate: Rate, readonly leadMs: number) {
     this.frameSamples = rate / 1000 * FRAME_MS
@@ -107,15 +115,26 @@ export class Playout {
    */
   pump (nowMs: number, send: (frame: Buffer) => void): number {
     let sent = 0
+    // The last pump left a frame waiting, so it came before the buffer ran dry: a pump after that is late.
+    this.lateMs = this.#ready && nowMs > this.#playEndMs ? nowMs - this.#playEndMs : 0
     // Topping up only below lead − ½ frame means a tick up to 10 ms late still sends one frame, not two.
     while (this.#playEndMs - nowMs < this.leadMs - FRAME_MS / 2) {
       const frame = this.#nextFrame()
       if (frame === null) break
       send(frame)
+      this.lateMs = 0
       this.#playEndMs = Math.max(this.#playEndMs, nowMs) + FRAME_MS
       sent++
     }
+    this.#ready = this.#hasFrame()
     return sent
+  }
+
+  /** Whether a whole frame could be sent now (roughly: resampler delay aside). */
+  #hasFrame (): boolean {
+    const pending = this.#queuedSamples / this.#ratio + (this.#spillEnd - this.#spillStart) + this.#fill
+    if (pending >= this.frameSamples) return true
+    return pending > 0 && this.#lastItemId !== null && this.#doneItems.has(this.#lastItemId)
   }
 
   /**
@@ -144,6 +163,7 @@ export class Playout {
     this.#doneItems.clear()
     this.#sentMs = Math.max(0, playedMs)
     this.#playEndMs = nowMs
+    this.#ready = false
     return cut
   }
 
