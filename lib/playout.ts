@@ -1,6 +1,11 @@
 import { createResampler, type Rate, type Resampler } from './resampler.js'
 
 export const FRAME_MS = 20
+/** The decode buffer starts at 2 s of 24 kHz audio, and is given up when idle above 8 s. */
+const RING_START_BYTES = 2 * 48000
+const RING_KEEP_BYTES = 8 * 48000
+/** Frames one pump can hand out before the socket must have taken them: the lead (5 at 100 ms) and a catch-up. */
+const ARENA_FRAMES = 8
 
 interface Chunk {
   pcm: Int16Array
@@ -39,6 +44,16 @@ export class Playout {
   readonly #ratio: number
   readonly #chunks: Chunk[] = []
   #head = 0
+  /**
+   * Where base64 deltas are decoded: reused from the start whenever the queue
+   * runs empty, so a burst of seconds of audio allocates nothing per delta and
+   * leaves no garbage for a collection to sweep while calls wait for frames.
+   */
+  #ring: Buffer | null = null
+  #ringPos = 0
+  /** Outgoing frames are cut from here; framesFlushed() says the socket has them all and it may be reused. */
+  readonly #arena: Buffer
+  #arenaPos = 0
   #queuedSamples = 0
   /** Resampled samples waiting to be framed (resampler output can straddle frames). */
   readonly #spill: Int16Array
@@ -66,6 +81,16 @@ export class Playout {
     this.#ratio = 24000 / rate
     this.#frame = new Int16Array(this.frameSamples)
     this.#spill = new Int16Array(this.frameSamples * 4)
+    this.#arena = Buffer.allocUnsafeSlow(this.frameBytes * ARENA_FRAMES)
+  }
+
+  /**
+   * Every frame handed out so far has left for the kernel (the socket has
+   * nothing buffered): their bytes can be reused for the next ones, so steady
+   * playout allocates no memory outside the JS heap at all.
+   */
+  framesFlushed (): void {
+    this.#arenaPos = 0
   }
 
   /** Queued assistant audio not yet sent, in ms. */
@@ -102,6 +127,27 @@ export class Playout {
     if (pcm24k.length === 0) return
     this.#chunks.push({ pcm: pcm24k, itemId })
     this.#queuedSamples += pcm24k.length
+  }
+
+  /** Queues a base64 delta as the API sent it, decoded straight into the reused buffer. */
+  pushBase64 (itemId: string, b64: string): void {
+    const bytes = Buffer.byteLength(b64, 'base64')
+    if (bytes < 2) return
+    if (this.#chunks.length === 0) {
+      this.#ringPos = 0
+      // A call that once had a long answer queued does not keep that much memory for good.
+      if (this.#ring !== null && this.#ring.length > RING_KEEP_BYTES) this.#ring = null
+    }
+    if (this.#ring === null || this.#ringPos + bytes > this.#ring.length) {
+      // Full (audio still queued lives on in the old one until played): a bigger one.
+      this.#ring = Buffer.alloc(Math.max(RING_START_BYTES, bytes, this.#ring === null ? 0 : this.#ring.length * 2))
+      this.#ringPos = 0
+    }
+    const written = this.#ring.write(b64, this.#ringPos, bytes, 'base64') & ~1
+    if (written === 0) return
+    const pcm = new Int16Array(this.#ring.buffer, this.#ring.byteOffset + this.#ringPos, written / 2)
+    this.#ringPos += written
+    this.push(itemId, pcm)
   }
 
   /** The item's audio is complete: its last partial frame may be padded with silence. */
@@ -189,7 +235,13 @@ export class Playout {
     }
     this.#fill = 0
     this.#sentMs += FRAME_MS
-    const out = Buffer.allocUnsafe(this.frameBytes)
+    let out: Buffer
+    if (this.#arenaPos + this.frameBytes <= this.#arena.length) {
+      out = this.#arena.subarray(this.#arenaPos, this.#arenaPos + this.frameBytes)
+      this.#arenaPos += this.frameBytes
+    } else {
+      out = Buffer.allocUnsafe(this.frameBytes) // a backlog in the socket, or a long catch-up
+    }
     out.set(new Uint8Array(frame.buffer, frame.byteOffset, this.frameBytes))
     return out
   }

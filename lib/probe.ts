@@ -9,9 +9,16 @@ import { channel } from 'node:diagnostics_channel'
  * measuring allocates nothing per frame either.
  */
 
-/** The pacer's 20 ms beat: published as it starts serving calls, and again when it is done. */
+/** The pacer's beat: published as it starts serving its group of calls, and again when it is done. */
 export const tickChannel = channel('vonage-bridge:tick')
-export const tickMessage = { start: true, deadline: 0, at: 0 }
+export const tickMessage = {
+  start: true,
+  /** Which group of calls (lib/pacer.ts PHASES), and how many times that group has been served. */
+  group: 0,
+  round: 0,
+  deadline: 0,
+  at: 0
+}
 
 /** One assistant frame handed to Vonage's socket. */
 export const frameChannel = channel('vonage-bridge:frame')

@@ -34,9 +34,11 @@ export interface FakeConfig {
   bargeAtMs: number
   /** A session joins the cycles this long after its greeting. */
   joinAfterMs: number
+  /** 0: every answer in the same instant (the worst case); > 0: answers spread over this many ms, in 20 steps. */
+  spreadMs: number
 }
 
-const cfg: FakeConfig = { modelDelayMs: 300, deltaMs: 100, answerMs: 2000, periodMs: 3000, bargeAtMs: 1000, joinAfterMs: 4000, ...JSON.parse(process.env.BENCH_FAKE_CONFIG ?? '{}') }
+const cfg: FakeConfig = { modelDelayMs: 300, deltaMs: 100, answerMs: 2000, periodMs: 3000, bargeAtMs: 1000, joinAfterMs: 4000, spreadMs: 0, ...JSON.parse(process.env.BENCH_FAKE_CONFIG ?? '{}') }
 const mono = monotonicOffsetMs()
 const nowUs = (): number => Math.round((performance.now() + mono) * 1000)
 
@@ -180,15 +182,23 @@ function cycles (originMono: number): void {
       const now = performance.now()
       const cycle: Conn[] = []
       for (const c of conns) {
-        if (c.open && c.greetedAt > 0 && now - c.greetedAt >= cfg.joinAfterMs) { respond(c, 0); c.respondedAt = now; cycle.push(c) }
+        if (c.open && c.greetedAt > 0 && now - c.greetedAt >= cfg.joinAfterMs) cycle.push(c)
       }
-      setTimeout(() => {
-        for (const c of cycle) {
-          if (c.index % 2 !== 0 || !c.open) continue
-          stats.bargeIns++
-          sendEvents(c, [`{"type":"input_audio_buffer.speech_started","event_id":"event_t${nowUs()}","audio_start_ms":1000,"item_id":"${id('item')}"}`])
-        }
-      }, cfg.bargeAtMs)
+      // Answers (and barge-ins) for each twentieth of the calls, `spreadMs / 20` apart: all at once when 0.
+      for (let slot = 0; slot < 20; slot++) {
+        const calls = cycle.filter(c => (c.index % 20 + 20) % 20 === slot)
+        const offset = cfg.spreadMs * slot / 20
+        const answer = (): void => { for (const c of calls) { respond(c, 0); c.respondedAt = performance.now() } }
+        if (offset === 0) answer()
+        else setTimeout(answer, offset)
+        setTimeout(() => {
+          for (const c of calls) {
+            if (c.index % 2 !== 0 || !c.open) continue
+            stats.bargeIns++
+            sendEvents(c, [`{"type":"input_audio_buffer.speech_started","event_id":"event_t${nowUs()}","audio_start_ms":1000,"item_id":"${id('item')}"}`])
+          }
+        }, offset + cfg.bargeAtMs)
+      }
       k++
       next()
     }, Math.max(0, at - performance.now()))

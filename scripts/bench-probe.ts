@@ -5,7 +5,7 @@
  * to the bridge's measurement channels (lib/probe.ts) and keeps, per process:
  *
  * - pacing jitter: for each call, |interval − 20 ms| between the frames it got
- *   on consecutive pacer ticks;
+ *   on consecutive beats of its pacer group;
  * - late frames: frames sent after Vonage's playback buffer (as modelled from
  *   the lead) had run dry although their audio was already waiting here;
  * - bridge latency: delta handler entry → its first frame handed to the socket,
@@ -19,7 +19,7 @@
  * production code path: without BENCH_PROBE_DIR this module does nothing.
  */
 import { subscribe } from 'node:diagnostics_channel'
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks'
 import { readFileSync, renameSync, writeFileSync, watch } from 'node:fs'
 import { join } from 'node:path'
 import cluster from 'node:cluster'
@@ -58,22 +58,40 @@ function start (dir: string): void {
     latency: new Histogram(),
     latencyWire: new Histogram(),
     bargeIn: new Histogram(),
-    bargeInWire: new Histogram()
+    bargeInWire: new Histogram(),
+    gcPause: new Histogram()
   }
-  const c = { frames: 0, tickFrames: 0, late: 0, deltas: 0, deltasImmediate: 0, bargeIns: 0, ticks: 0 }
-  const calls = new WeakMap<object, { seq: number, at: number }>()
-  let tickSeq = 0
+  const c = { frames: 0, tickFrames: 0, late: 0, deltas: 0, deltasImmediate: 0, bargeIns: 0, ticks: 0, ticksLate4ms: 0, ticksLate4msInGc: 0, gcMajor: 0 }
+  // Garbage collections, to tell whether a late beat waited for one (the observer hears of a GC after it ended).
+  const lateBeats: Array<{ deadline: number, at: number, gc: boolean }> = []
+  new PerformanceObserver(list => {
+    for (const e of list.getEntries()) {
+      h.gcPause.record(e.duration * 1000)
+      if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === 4 /* major */) c.gcMajor++
+      const end = e.startTime + e.duration
+      for (const b of lateBeats) if (!b.gc && end >= b.deadline && e.startTime <= b.at) { b.gc = true; c.ticksLate4msInGc++ }
+    }
+  }).observe({ entryTypes: ['gc'] })
+  const calls = new WeakMap<object, { group: number, round: number, at: number }>()
+  let group = 0
+  let round = 0
   let inTick = false
   let tickStart = 0
 
   subscribe('vonage-bridge:tick', (m) => {
     const t = m as typeof TickMsg
     if (t.start) {
-      tickSeq++
+      group = t.group
+      round = t.round
       c.ticks++
       inTick = true
       tickStart = t.at
       h.tickLate.record((t.at - t.deadline) * 1000)
+      if (t.at - t.deadline > 4) {
+        c.ticksLate4ms++
+        lateBeats.push({ deadline: t.deadline, at: t.at, gc: false })
+        if (lateBeats.length > 256) lateBeats.shift()
+      }
     } else {
       inTick = false
       h.tickDur.record((t.at - tickStart) * 1000)
@@ -87,10 +105,11 @@ function start (dir: string): void {
     if (!inTick || f.session === null) return
     c.tickFrames++
     let st = calls.get(f.session)
-    if (st === undefined) { st = { seq: -1, at: 0 }; calls.set(f.session, st) }
-    if (st.seq === tickSeq) return // a second frame in the same tick (catching up): the first one counts
-    if (st.seq === tickSeq - 1) h.jitter.record(Math.abs(f.at - st.at - 20) * 1000)
-    st.seq = tickSeq
+    if (st === undefined) { st = { group, round: -1, at: 0 }; calls.set(f.session, st) }
+    if (st.group !== group) { st.group = group; st.round = -1 }
+    if (st.round === round) return // a second frame in the same beat (catching up): the first one counts
+    if (st.round === round - 1) h.jitter.record(Math.abs(f.at - st.at - 20) * 1000)
+    st.round = round
     st.at = f.at
   })
 

@@ -20,7 +20,7 @@
  * then measures over whole cycles starting and ending at a quiet point of the
  * cycle, so counts on both sides of each socket match exactly.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { fork, spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync, existsSync, closeSync } from 'node:fs'
 import { tmpdir, cpus, totalmem, release, availableParallelism } from 'node:os'
 import { join, resolve, dirname } from 'node:path'
@@ -54,6 +54,10 @@ interface Options {
   nodeArgs: string[]
   /** Wait up to this many seconds for the machine to be quiet before starting. */
   waitQuietS: number
+  /** Pin the server to its own cores and the load to the others (when there are cores to spare). */
+  pin: boolean
+  /** Spread the answers over this many ms of each cycle instead of all in one instant (0). */
+  spreadMs: number
 }
 
 function parseArgs (): Options {
@@ -72,7 +76,9 @@ function parseArgs (): Options {
     label: '',
     prof: false,
     nodeArgs: [],
-    waitQuietS: 0
+    waitQuietS: 0,
+    pin: true,
+    spreadMs: 0
   }
   for (const a of process.argv.slice(2)) {
     const [k, v = ''] = a.replace(/^--/, '').split('=')
@@ -90,6 +96,8 @@ function parseArgs (): Options {
       case 'delta-ms': o.deltaMs = Number(v); break
       case 'label': o.label = v; break
       case 'prof': o.prof = true; break
+      case 'no-pin': o.pin = false; break
+      case 'spread': o.spreadMs = Number(v); break
       case 'wait-quiet': o.waitQuietS = Number(v); break
       case 'node-args': o.nodeArgs = v.split(',').filter(Boolean); break
       default: throw new Error(`unknown option ${a}`)
@@ -202,6 +210,9 @@ export interface LevelRow {
   loadEldP99Ms: number
   /** CPU used on the machine by processes other than the bench's own, in cores: > 0.1 means the figures are disturbed. */
   otherCpuCores: number
+  /** How late a do-nothing 5 ms timer in a process beside the server woke: the machine's own jitter. */
+  controlTimerP99Ms: number | null
+  controlTimerMaxMs: number | null
   withinBudget: boolean
 }
 
@@ -253,7 +264,7 @@ function fmt (v: number | null, digits = 1): string {
 }
 
 export function formatTable (rows: LevelRow[]): string {
-  const head = ['calls', 'held', 'CPU ms/call·s', 'RSS/call KiB', 'ELD p99 ms', 'jitter p50/p99/max ms', 'late (recv) / dropped', 'bridge lat p50/p99 ms', 'wire lat p50/p99 ms', 'barge-in p99 (wire) ms', 'TTFW p50/p99 ms', 'load cores', 'other cores', 'in budget']
+  const head = ['calls', 'held', 'CPU ms/call·s', 'RSS/call KiB', 'ELD p99 ms', 'jitter p50/p99/max ms', 'late (recv) / dropped', 'bridge lat p50/p99 ms', 'wire lat p50/p99 ms', 'barge-in p99 (wire) ms', 'TTFW p50/p99 ms', 'load cores', 'other cores', 'box timer p99/max ms', 'in budget']
   const lines = rows.map(r => [
     String(r.calls),
     String(r.held),
@@ -268,6 +279,7 @@ export function formatTable (rows: LevelRow[]): string {
     `${fmt(r.ttfwP50Ms, 1)} / ${fmt(r.ttfwP99Ms, 1)}`,
     fmt(r.loadCpuCores, 2),
     fmt(r.otherCpuCores, 2),
+    `${fmt(r.controlTimerP99Ms, 1)} / ${fmt(r.controlTimerMaxMs, 1)}`,
     r.withinBudget ? 'yes' : 'no'
   ])
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map(l => l[i]!.length)))
@@ -309,12 +321,23 @@ async function main (): Promise<void> {
   if (background >= 0.15) console.log(`warning: ${background.toFixed(2)} cores were busy before the bench started: the figures will be disturbed`)
   console.log(`machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, node ${machine.node}; workers: ${o.workers}, lead ${o.leadMs} ms`)
 
+  // The server alone on its cores, the load on the rest, so neither steals the other's CPU.
+  const cores = machine.cores
+  const pinned = o.pin && o.workers < cores && existsSync('/usr/bin/taskset')
+  const serverCpus = pinned ? `${cores - o.workers}-${cores - 1}` : null
+  const loadCpus = pinned ? `0-${cores - o.workers - 1}` : null
+  const pin = (pid: number | undefined): void => {
+    if (loadCpus !== null && pid !== undefined) execFileSync('taskset', ['-p', '-c', loadCpus, String(pid)], { stdio: 'ignore' })
+  }
+  if (pinned) console.log(`server pinned to CPU ${serverCpus}, load generators to CPU ${loadCpus}`)
+
   // ---- fake Realtime API
   const fake = fork(dist('scripts/bench-fake-realtime.js'), [], {
-    env: { ...process.env, BENCH_FAKE_CONFIG: JSON.stringify({ modelDelayMs: o.modelDelayMs, deltaMs: o.deltaMs, answerMs: ANSWER_MS, periodMs: PERIOD_MS, bargeAtMs: BARGE_AT_MS, joinAfterMs: JOIN_AFTER_MS }) },
+    env: { ...process.env, BENCH_FAKE_CONFIG: JSON.stringify({ modelDelayMs: o.modelDelayMs, deltaMs: o.deltaMs, answerMs: ANSWER_MS, periodMs: PERIOD_MS, bargeAtMs: BARGE_AT_MS, joinAfterMs: JOIN_AFTER_MS, spreadMs: o.spreadMs }) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
   children.push(fake)
+  pin(fake.pid)
   const fakePort = await ask<number>(fake, {}, 'port')
 
   // ---- the server, alone in its process(es)
@@ -323,7 +346,8 @@ async function main (): Promise<void> {
   const logFd = openSync(logPath, 'w')
   const serverCwd = mkdtempSync(join(tmpdir(), 'bench-server-'))
   const profArgs = o.prof ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'prof')}`] : []
-  const server = spawn(process.execPath, [...profArgs, ...o.nodeArgs, '--import', pathToFileURL(dist('scripts/bench-probe.js')).href, dist('server.js')], {
+  const nodeArgv = [...profArgs, ...o.nodeArgs, '--import', pathToFileURL(dist('scripts/bench-probe.js')).href, dist('server.js')]
+  const server = spawn(serverCpus !== null ? 'taskset' : process.execPath, serverCpus !== null ? ['-c', serverCpus, process.execPath, ...nodeArgv] : nodeArgv, {
     cwd: serverCwd,
     env: {
       PATH: process.env.PATH,
@@ -357,8 +381,15 @@ async function main (): Promise<void> {
     const c = fork(dist('scripts/bench-callers.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     children.push(c)
     callers.push(c)
+    pin(c.pid)
     await ask(c, {}, 'ready')
   }
+
+  // The control: a timer alone beside the server.
+  const controlProc = fork(dist('scripts/bench-control.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  children.push(controlProc)
+  if (serverCpus !== null && controlProc.pid !== undefined) execFileSync('taskset', ['-p', '-c', serverCpus, String(controlProc.pid)], { stdio: 'ignore' })
+  await ask(controlProc, {}, 'ready')
 
   const origin = monoNow() + 1000
   fake.send({ cmd: 'cycles', origin })
@@ -388,7 +419,7 @@ async function main (): Promise<void> {
     await sleep(windowStart - monoNow())
     seq++
     await snapshot(probeDir, seq)
-    await Promise.all(callers.map(async c => await ask(c, { cmd: 'window' }, 'window')))
+    await Promise.all([...callers, controlProc].map(async c => await ask(c, { cmd: 'window' }, 'window')))
     const fake0 = await ask<FakeStats>(fake, { cmd: 'stats' }, 'stats')
     const busy0 = machineBusyMs()
     k += o.cycles
@@ -397,6 +428,7 @@ async function main (): Promise<void> {
     const snaps = await snapshot(probeDir, seq)
     const cs = await Promise.all(callers.map(async c => await ask<CallerStats>(c, { cmd: 'stats' }, 'stats')))
     const fake1 = await ask<FakeStats>(fake, { cmd: 'stats' }, 'stats')
+    const control = Histogram.from(await ask(controlProc, { cmd: 'stats' }, 'stats'))
     const busy1 = machineBusyMs()
 
     const merged = (name: string): Histogram => snaps.reduce((h, s) => h.merge(s.hist[name]!), new Histogram())
@@ -416,6 +448,7 @@ async function main (): Promise<void> {
     const framesSent = sum('frames')
     const framesReceived = cs.reduce((a, c) => a + c.frames, 0)
     const lateFramesAsReceived = cs.reduce((a, c) => a + c.lateClient, 0)
+    console.log(`  (beats late > 4 ms: ${sum('ticksLate4ms')}, of which during a GC: ${sum('ticksLate4msInGc')}; major GCs: ${sum('gcMajor')}; GC pause p99 ${ms(merged('gcPause').percentile(99))} ms, max ${ms(merged('gcPause').max)} ms, count ${merged('gcPause').n})`)
     const row: LevelRow = {
       calls: level,
       held,
@@ -456,6 +489,8 @@ async function main (): Promise<void> {
       loadCpuCores: cs.reduce((a, c) => a + c.cpuMs, 0) / 1000 / windowS,
       loadEldP99Ms: Math.max(...cs.map(c => c.eldP99)),
       otherCpuCores: 0,
+      controlTimerP99Ms: ms(control.percentile(99)),
+      controlTimerMaxMs: ms(control.n > 0 ? control.max : null),
       withinBudget: false
     }
     const loadMs = cs.reduce((a, c) => a + c.cpuMs, 0) + (fake1.cpuMs! - fake0.cpuMs!)
@@ -474,6 +509,7 @@ async function main (): Promise<void> {
   await Promise.race([once(server, 'exit'), sleep(15_000)])
   closeSync(logFd)
   fake.kill()
+  controlProc.kill()
   for (const c of callers) c.kill()
 
   let resampler: BenchRow[] = []
@@ -492,6 +528,7 @@ async function main (): Promise<void> {
     machine,
     backgroundCoresBeforeStart: Math.round(background * 100) / 100,
     options: { ...o, periodMs: PERIOD_MS, answerMs: ANSWER_MS, bargeAtMs: BARGE_AT_MS },
+    pinning: pinned ? { server: serverCpus, load: loadCpus } : null,
     headline: { calls: headline, workers: o.workers },
     levels: rows,
     resampler,
