@@ -81,7 +81,9 @@ function parseArgs (): Options {
     spreadMs: 0
   }
   for (const a of process.argv.slice(2)) {
-    const [k, v = ''] = a.replace(/^--/, '').split('=')
+    const arg = a.replace(/^--/, '')
+    const eq = arg.indexOf('=')
+    const [k, v] = eq < 0 ? [arg, ''] : [arg.slice(0, eq), arg.slice(eq + 1)]
     switch (k) {
       case 'levels': o.levels = v.split(',').map(Number).filter(n => n > 0); break
       case 'workers': o.workers = Number(v); break
