@@ -63,7 +63,7 @@ export const configSchema = {
     GREETING_LANGUAGE: { type: 'string', default: 'ja-JP', description: 'language of the greeting, e.g. ja-JP or en-US' },
     MEDIA_TOKEN_SECRET: { type: 'string', default: '', description: 'key signing the call WebSocket URLs; empty = derived from the other secrets (same on every instance)' },
     MEDIA_TOKEN_TTL_SECONDS: { type: 'integer', minimum: 5, maximum: 3600, default: 120, description: 'how long a call WebSocket URL stays valid after the answer webhook' },
-    MAX_CONCURRENT_CALLS: { type: 'integer', minimum: 1, default: 300, description: 'calls carried at once; more are answered with a polite busy message' },
+    MAX_CONCURRENT_CALLS: { type: 'integer', minimum: 1, default: 200, description: 'calls carried at once by the whole server (all WEB_CONCURRENCY processes); more are answered with a polite busy message. npm run bench measures what a machine carries (about 200 per core)' },
     PLAYBACK_LEAD_MS: { type: 'integer', minimum: 20, maximum: 1000, default: 100, description: 'assistant audio queued ahead at Vonage, in ms (small = crisp barge-in)' },
 
     SOFTPHONE_ENABLED: { type: 'string', enum: ['auto', 'true', 'false'], default: 'auto', description: 'browser softphone at /softphone: auto (open to this machine only, others need SOFTPHONE_KEY), true (open to anyone who reaches the server) or false (off)' },
