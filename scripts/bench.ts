@@ -62,7 +62,7 @@ interface Options {
 
 function parseArgs (): Options {
   const o: Options = {
-    levels: [50, 100, 200, 300, 400, 500, 600, 800, 1000, 1200],
+    levels: [50, 100, 150, 200, 250, 300, 400, 500, 600, 800, 1000],
     workers: 1,
     cycles: 4,
     callers: 2,
