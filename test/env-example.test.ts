@@ -31,6 +31,10 @@ test('.env.example explains each setting in Japanese and English', () => {
   }
 })
 
-test('the README documents every setting', () => {
-  for (const name of Object.keys(props)) assert.ok(readme.includes(`\`${name}\``), `README mentions \`${name}\``)
+test('the README settings tables list every setting with its default, in Japanese and English', () => {
+  for (const [name, { default: def }] of Object.entries(props)) {
+    const shown = def === undefined || def === '' ? ['（空）', '(empty)'] : [`\`${String(def)}\``, `\`${String(def)}\``]
+    assert.ok(readme.includes(`| \`${name}\` | ${shown[0]} |`), `README (日本語) lists ${name} with its default`)
+    assert.ok(readme.includes(`| \`${name}\` | ${shown[1]} |`), `README (English) lists ${name} with its default`)
+  }
 })
