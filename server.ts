@@ -2,18 +2,18 @@ import cluster from 'node:cluster'
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { buildApp } from './app.js'
-import { ConfigError } from './lib/config.js'
+import { ConfigError, envFilePath } from './lib/config.js'
 import { attachWorker, primarySettings, runPrimary, webConcurrency } from './lib/cluster.js'
 import { loggerOptions } from './lib/logger.js'
 
 async function main (): Promise<void> {
   let app
   try {
-    app = await buildApp()
+    app = await buildApp({ config: { dotenv: envFilePath() } })
     await app.ready()
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write('Configuration error — fix these in .env (or the environment) and start again:\n')
+      process.stderr.write(`Configuration error — fix these in ${envFilePath()} (or the environment) and start again:\n`)
       for (const p of err.problems) process.stderr.write(`  ${p}\n`)
       process.exit(1)
     }

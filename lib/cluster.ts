@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { parseEnv } from 'node:util'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { configSchema } from './config.js'
+import { configSchema, envFilePath } from './config.js'
 
 /**
  * WEB_CONCURRENCY > 1: a primary process owns the port and hands each new
@@ -41,7 +41,8 @@ type EndCallReason = 'caller-hangup' | 'ended'
 function setting (name: string): string | undefined {
   if (process.env[name] !== undefined) return process.env[name]
   try {
-    if (existsSync('.env')) return parseEnv(readFileSync('.env', 'utf8'))[name]
+    const file = envFilePath()
+    if (existsSync(file)) return parseEnv(readFileSync(file, 'utf8'))[name]
   } catch { /* the app reports a broken .env itself */ }
   return undefined
 }

@@ -82,6 +82,16 @@ export interface AppConfig extends RawConfig {
   publicHost: string
 }
 
+/**
+ * The .env file to read: ENV_FILE when set (e.g. ENV_FILE=.env.production to
+ * try production settings locally), else .env. It names the file, so it can
+ * only come from the real environment.
+ */
+export function envFilePath (): string {
+  const f = process.env.ENV_FILE
+  return f === undefined || f === '' ? '.env' : f
+}
+
 export class ConfigError extends Error {
   constructor (readonly problems: string[]) {
     super(`invalid configuration:\n${problems.map(p => `  - ${p}`).join('\n')}`)

@@ -15,6 +15,19 @@ export async function freePort (): Promise<number> {
   return port
 }
 
+/** Waits until no process of the group is left (npm may exit before the server it started). */
+async function groupGone (pgid: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    try {
+      process.kill(-pgid, 0)
+    } catch {
+      return
+    }
+    await new Promise(r => setTimeout(r, 20))
+  }
+  throw new Error(`processes of group ${pgid} still running 10 s after the signal`)
+}
+
 export interface ServerProcess {
   url: string
   port: number
@@ -29,14 +42,27 @@ export interface ServerProcess {
  * build) as its own process, in an empty folder so no .env leaks in, and waits
  * until it listens.
  */
-export async function startServer (t: TestContext | undefined, env: Record<string, string>, opts: { minimalEnv?: boolean } = {}): Promise<ServerProcess> {
+export async function startServer (t: TestContext | undefined, env: Record<string, string>, opts: { minimalEnv?: boolean, npmStart?: boolean } = {}): Promise<ServerProcess> {
   const port = await freePort()
-  const cwd = mkdtempSync(join(tmpdir(), 'bridge-'))
-  const child = spawn(process.execPath, [resolve('dist/server.js')], {
+  const empty = mkdtempSync(join(tmpdir(), 'bridge-'))
+  // `npm start` runs in the project folder; ENV_FILE keeps a developer's own .env out of the test.
+  const [command, args, cwd] = opts.npmStart === true
+    ? ['npm', ['start', '--silent', '--ignore-scripts'], resolve('.')] // the build already ran (npm test builds first)
+    : [process.execPath, [resolve('dist/server.js')], empty]
+  const child = spawn(command, args, {
     cwd,
-    env: { ...(opts.minimalEnv === true ? { PATH: process.env.PATH } : process.env), HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', SYSTEM_MESSAGE_PATH: resolve('system-message.txt'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
+    env: { ...(opts.minimalEnv === true ? { PATH: process.env.PATH } : process.env), ENV_FILE: join(empty, '.env'), HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', SYSTEM_MESSAGE_PATH: resolve('system-message.txt'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // npm does not pass SIGTERM on to the server; a terminal's Ctrl-C signals the whole group, and so do we.
+    detached: opts.npmStart === true
   })
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      if (opts.npmStart === true && child.pid !== undefined) process.kill(-child.pid, sig)
+      else child.kill(sig)
+    } catch { /* already gone */ }
+  }
+  const running = (): boolean => child.exitCode === null && child.signalCode === null
   let out = ''
   child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr!.on('data', (d: Buffer) => { out += d.toString() })
@@ -44,7 +70,7 @@ export async function startServer (t: TestContext | undefined, env: Record<strin
   const deadline = Date.now() + 15_000
   while (!out.includes('Server listening')) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`)
-    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`server did not listen in 15 s:\n${out}`) }
+    if (Date.now() > deadline) { signal('SIGKILL'); throw new Error(`server did not listen in 15 s:\n${out}`) }
     await new Promise(r => setTimeout(r, 20))
   }
   const server: ServerProcess = {
@@ -52,11 +78,13 @@ export async function startServer (t: TestContext | undefined, env: Record<strin
     port,
     child,
     output: () => out,
-    stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null) child.kill(signal)
-      return await exited
+    stop: async (sig = 'SIGTERM') => {
+      if (running()) signal(sig)
+      const code = await exited
+      if (opts.npmStart === true) await groupGone(child.pid!)
+      return code
     }
   }
-  t?.after(async () => { if (child.exitCode === null) { child.kill('SIGKILL'); await exited } })
+  t?.after(async () => { if (running()) { signal('SIGKILL'); await exited } })
   return server
 }
