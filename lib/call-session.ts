@@ -7,7 +7,7 @@ import type { Pacer } from './pacer.js'
 import type { RealtimeEndpoint } from './realtime-endpoint.js'
 import { parseUpstream, type UpstreamEvent } from './upstream-events.js'
 import { frameChannel, frameMessage, deltaChannel, deltaMessage, bargeInChannel, bargeInMessage } from './probe.js'
-import { maskNumber } from './logger.js'
+import { maskNumber, type Log } from './logger.js'
 import type { CallContext } from './session-update.js'
 
 /**
@@ -21,12 +21,7 @@ export interface MediaSocket {
   readonly bufferedAmount: number
 }
 
-export interface SessionLogger {
-  info: (obj: object, msg?: string) => void
-  warn: (obj: object, msg?: string) => void
-  error: (obj: object, msg?: string) => void
-  debug: (obj: object, msg?: string) => void
-}
+export type SessionLogger = Log
 
 export interface SessionOptions {
   id: string

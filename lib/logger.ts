@@ -1,5 +1,13 @@
 import { stdSerializers, type LoggerOptions } from 'pino'
 
+/** The slice of pino that lib/ code logs through, so it needs no Fastify. */
+export interface Log {
+  info: (obj: object, msg?: string) => void
+  warn: (obj: object, msg?: string) => void
+  error: (obj: object, msg?: string) => void
+  debug: (obj: object, msg?: string) => void
+}
+
 /** Keeps the last 4 digits so an operator can still tell calls apart. */
 export function maskNumber (value: unknown): string {
   const s = String(value ?? '')

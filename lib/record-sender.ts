@@ -1,10 +1,7 @@
 import { postSigned } from './hmac-webhook.js'
+import type { Log } from './logger.js'
 
-export interface SenderLogger {
-  info: (obj: object, msg?: string) => void
-  warn: (obj: object, msg?: string) => void
-  debug: (obj: object, msg?: string) => void
-}
+export type SenderLogger = Pick<Log, 'info' | 'warn' | 'debug'>
 
 export interface RecordSenderOptions {
   url: string

@@ -1,4 +1,5 @@
 import type { CallContext } from '../session-update.js'
+import type { Log } from '../logger.js'
 
 /**
  * A tool the model can call: one module, no Fastify. The registry turns
@@ -36,12 +37,7 @@ export interface FunctionToolSpec {
   parameters: JsonSchemaObject
 }
 
-export interface ToolLogger {
-  info: (obj: object, msg?: string) => void
-  warn: (obj: object, msg?: string) => void
-  error: (obj: object, msg?: string) => void
-  debug: (obj: object, msg?: string) => void
-}
+export type ToolLogger = Log
 
 /** How the model's response that made the call ended. */
 export interface ResponseSummary {
