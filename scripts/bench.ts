@@ -27,7 +27,7 @@ import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { once } from 'node:events'
 import http from 'node:http'
-import { createServer } from 'node:net'
+import { freePort } from '../test/fakes/server-process.js'
 import { Histogram, monotonicOffsetMs } from './bench-histogram.js'
 import type { ProbeSnapshot } from './bench-probe.js'
 import { benchResampler, type BenchRow } from './bench-resampler.js'
@@ -118,15 +118,6 @@ const QUIET_AT_MS = 2600
 const sleep = async (ms: number): Promise<void> => { if (ms > 0) await new Promise(resolve => setTimeout(resolve, ms)) }
 const mono = monotonicOffsetMs()
 const monoNow = (): number => performance.now() + mono
-
-async function freePort (): Promise<number> {
-  const srv = createServer()
-  srv.listen(0, '127.0.0.1')
-  await once(srv, 'listening')
-  const { port } = srv.address() as { port: number }
-  srv.close()
-  return port
-}
 
 async function getJson (url: string): Promise<unknown> {
   return await new Promise((resolve, reject) => {
