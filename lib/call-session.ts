@@ -6,6 +6,7 @@ import { Playout, FRAME_MS } from './playout.js'
 import type { Pacer } from './pacer.js'
 import type { RealtimeEndpoint } from './realtime-endpoint.js'
 import { parseUpstream, type UpstreamEvent } from './upstream-events.js'
+import { headerBytes, writeHeader, MAX_HEADER_BYTES, OP_BINARY, OP_TEXT } from './ws-frame.js'
 import { frameChannel, frameMessage, deltaChannel, deltaMessage, bargeInChannel, bargeInMessage } from './probe.js'
 import { maskNumber, type Log } from './logger.js'
 import type { CallContext } from './session-update.js'
@@ -19,6 +20,7 @@ export interface MediaSocket {
   send: (data: Buffer | string) => void
   close: (code?: number, reason?: string) => void
   readonly bufferedAmount: number
+  readonly readyState?: number
 }
 
 export type SessionLogger = Log
@@ -79,16 +81,19 @@ const MAX_MESSAGE_BYTES = 8 * 1024
 /** Caller audio held for the next beat at most: 100 ms at 24 kHz. */
 const IN_PENDING_BYTES = 4800
 /**
- * Frames to the model go out unmasked (an all-zero key, which ws then skips):
+ * Frames to the model go out unmasked (an all-zero key, which ws then skips,
+ * and which afterTick() writes into the appends it frames itself):
  * masking protects proxies from payloads a hostile web page chose, which is
  * not this connection's case, and over TLS no proxy sees the frames anyway.
  * Spares a copy and an XOR pass over every append, 50 a second per call.
  */
 const zeroMask = (mask: Buffer): void => { mask.fill(0) }
 const APPEND_HEAD = Buffer.from('{"type":"input_audio_buffer.append","audio":"')
+/** Room before each frame of call audio for its header (20 ms is 320-960 bytes at any rate: a 16-bit length). */
+const FRAME_HEADROOM = headerBytes(320, false)
 const AS_TEXT = { binary: false }
 /** Room for one append of 40 ms of 24 kHz audio; longer ones get their own. */
-const APPEND_BUF_BYTES = 64 + Math.ceil(1920 / 3) * 4
+const APPEND_BUF_BYTES = MAX_HEADER_BYTES + 64 + Math.ceil(1920 / 3) * 4
 const CLOSE_GRACE_MS = 100
 
 /**
@@ -144,7 +149,7 @@ export class CallSession extends EventEmitter {
     this.id = o.id
     this.call = o.call
     this.#rate = o.rate
-    this.#playout = new Playout(o.rate, o.leadMs)
+    this.#playout = new Playout(o.rate, o.leadMs, FRAME_HEADROOM)
     this.#inResampler = o.rate === 24000 ? null : createResampler(o.rate, 24000)
     this.#mediaTimer = setTimeout(() => this.end('no-media'), o.mediaTimeoutMs)
     this.#connect()
@@ -185,10 +190,12 @@ export class CallSession extends EventEmitter {
   // ---- upstream -------------------------------------------------------------
 
   #connect (): void {
-    const ws = new WebSocket(this.#o.endpoint.url, { headers: this.#o.endpoint.headers, handshakeTimeout: this.#o.handshakeTimeoutMs ?? 3000, perMessageDeflate: false, generateMask: zeroMask })
+    // No UTF-8 check of the model's messages: ws would scan every delta's base64 for it, and a bad byte only ever reaches a JSON.parse.
+    const ws = new WebSocket(this.#o.endpoint.url, { headers: this.#o.endpoint.headers, handshakeTimeout: this.#o.handshakeTimeoutMs ?? 3000, perMessageDeflate: false, generateMask: zeroMask, skipUTF8Validation: true })
     this.#upstream = ws
     ws.on('open', () => {
       this.#upstreamOpen = true
+      this.#upTcp = tcpOf(ws)
       this.#o.log.debug({ callId: this.id, attempt: this.#attempt }, 'realtime socket open')
       for (const ev of this.#o.openingEvents()) ws.send(JSON.stringify(ev))
     })
@@ -206,6 +213,7 @@ export class CallSession extends EventEmitter {
     ws.on('close', (code: number, reason: Buffer) => {
       const wasOpen = this.#upstreamOpen
       this.#upstreamOpen = false
+      this.#upTcp = null
       if (this.#upstream === ws) this.#upstream = null
       if (this.#closeTimer !== null) { clearTimeout(this.#closeTimer); this.#closeTimer = null }
       if (this.#ended) return
@@ -442,20 +450,27 @@ export class CallSession extends EventEmitter {
     const bytes = this.#inPendingBytes
     if (bytes === 0) return
     this.#inPendingBytes = 0
-    if (!this.#upstreamOpen || this.#failed || this.#upstream === null) return
     const up = this.#upstream
+    if (!this.#upstreamOpen || this.#failed || up === null || up.readyState !== WebSocket.OPEN) return
     const b64 = this.#inPending.toString('base64', 0, bytes)
-    const len = APPEND_HEAD.length + b64.length + 2
+    const payload = APPEND_HEAD.length + b64.length + 2
+    const end = MAX_HEADER_BYTES + payload
     let msg = this.#appendBuf
     // The last append is still in the socket's hands (or this one is bigger): a new buffer, not an overwrite.
-    if (msg === null || msg.length < len || up.bufferedAmount > 0) {
-      msg = this.#appendBuf = Buffer.allocUnsafeSlow(Math.max(len, APPEND_BUF_BYTES))
-      APPEND_HEAD.copy(msg, 0)
+    if (msg === null || msg.length < end || up.bufferedAmount > 0) {
+      msg = this.#appendBuf = Buffer.allocUnsafeSlow(Math.max(end, APPEND_BUF_BYTES))
+      APPEND_HEAD.copy(msg, MAX_HEADER_BYTES)
     }
-    msg.write(b64, APPEND_HEAD.length, 'latin1')
-    msg[len - 2] = 0x22 // "
-    msg[len - 1] = 0x7d // }
-    up.send(msg.subarray(0, len), AS_TEXT)
+    msg.write(b64, MAX_HEADER_BYTES + APPEND_HEAD.length, 'latin1')
+    msg[end - 2] = 0x22 // "
+    msg[end - 1] = 0x7d // }
+    const tcp = this.#upTcp
+    if (tcp === null) {
+      up.send(msg.subarray(MAX_HEADER_BYTES, end), AS_TEXT)
+      return
+    }
+    const start = writeHeader(msg, MAX_HEADER_BYTES, OP_TEXT, payload, true)
+    tcp.write(msg.subarray(start, end))
   }
 
   /** The append message, reused while the socket writes each one out at once (unmasked, ws does not copy it). */
@@ -484,11 +499,22 @@ export class CallSession extends EventEmitter {
     }
   }
 
-  #tcp: Corkable | null = null
+  #tcp: RawSocket | null = null
+  #upTcp: RawSocket | null = null
 
-  readonly #sendFrame = (frame: Buffer): void => {
+  /** A frame from the playout, after room for its WebSocket header. */
+  readonly #sendFrame = (slot: Buffer): void => {
     this.stats.assistantAudioMs += FRAME_MS
-    this.#media!.send(frame)
+    const tcp = this.#tcp
+    if (tcp !== null) {
+      // Straight to the socket, as ws would: nothing else of ours is queued in ws (no compression), so the order holds.
+      if (this.#media!.readyState === WebSocket.OPEN) {
+        writeHeader(slot, FRAME_HEADROOM, OP_BINARY, slot.length - FRAME_HEADROOM, false)
+        tcp.write(slot)
+      }
+    } else {
+      this.#media!.send(slot.subarray(FRAME_HEADROOM))
+    }
     if (frameChannel.hasSubscribers) {
       const at = performance.now()
       if (this.#firstSentAt < 0) this.#firstSentAt = at
@@ -535,12 +561,12 @@ export class CallSession extends EventEmitter {
   }
 }
 
-interface Corkable { cork: () => void, uncork: () => void }
+interface RawSocket { cork: () => void, uncork: () => void, write: (data: Buffer) => boolean }
 
-/** The TCP socket under a `ws` WebSocket (its `_socket`), to batch writes; null for anything else. */
-function tcpOf (media: MediaSocket): Corkable | null {
-  const s = (media as { _socket?: Partial<Corkable> | null })._socket
-  return typeof s?.cork === 'function' && typeof s.uncork === 'function' ? s as Corkable : null
+/** The socket under a `ws` WebSocket (its `_socket`), to write frames to directly; null for anything else. */
+function tcpOf (ws: unknown): RawSocket | null {
+  const s = (ws as { _socket?: Partial<RawSocket> | null })._socket
+  return typeof s?.cork === 'function' && typeof s.uncork === 'function' && typeof s.write === 'function' ? s as RawSocket : null
 }
 
 interface ResponseDone {

@@ -60,6 +60,7 @@ export class Playout {
   #spillStart = 0
   #spillEnd = 0
   readonly #frame: Int16Array
+  readonly #frameAsBytes: Uint8Array
   #fill = 0
   #doneItems = new Set<string>()
   #spans: ItemSpan[] = []
@@ -74,14 +75,20 @@ export class Playout {
    */
   lateMs = 0
 
-  constructor (readonly rate: Rate, readonly leadMs: number) {
+  /**
+   * @param headroom bytes left free before each frame handed to pump()'s
+   * sender, which gets them with the frame: room for a WebSocket header, so
+   * frame and header go out as one buffer.
+   */
+  constructor (readonly rate: Rate, readonly leadMs: number, readonly headroom = 0) {
     this.frameSamples = rate / 1000 * FRAME_MS
     this.frameBytes = this.frameSamples * 2
     this.#resampler = rate === 24000 ? null : createResampler(24000, rate)
     this.#ratio = 24000 / rate
     this.#frame = new Int16Array(this.frameSamples)
+    this.#frameAsBytes = new Uint8Array(this.#frame.buffer, this.#frame.byteOffset, this.frameBytes)
     this.#spill = new Int16Array(this.frameSamples * 4)
-    this.#arena = Buffer.allocUnsafeSlow(this.frameBytes * ARENA_FRAMES)
+    this.#arena = Buffer.allocUnsafeSlow((headroom + this.frameBytes) * ARENA_FRAMES)
   }
 
   /**
@@ -114,7 +121,7 @@ export class Playout {
    * the one configured but the model's greeting is already queued.
    */
   withRate (rate: Rate): Playout {
-    const next = new Playout(rate, this.leadMs)
+    const next = new Playout(rate, this.leadMs, this.headroom)
     for (let i = 0; i < this.#chunks.length; i++) {
       const c = this.#chunks[i]
       next.push(c.itemId, i === 0 ? c.pcm.subarray(this.#head) : c.pcm)
@@ -156,8 +163,8 @@ export class Playout {
   }
 
   /**
-   * Sends what is due at `nowMs`: frames until Vonage holds `leadMs` of audio.
-   * Returns the number of frames sent.
+   * Sends what is due at `nowMs`: frames until Vonage holds `leadMs` of audio,
+   * each after `headroom` free bytes. Returns the number of frames sent.
    */
   pump (nowMs: number, send: (frame: Buffer) => void): number {
     let sent = 0
@@ -235,14 +242,15 @@ export class Playout {
     }
     this.#fill = 0
     this.#sentMs += FRAME_MS
+    const slot = this.headroom + this.frameBytes
     let out: Buffer
-    if (this.#arenaPos + this.frameBytes <= this.#arena.length) {
-      out = this.#arena.subarray(this.#arenaPos, this.#arenaPos + this.frameBytes)
-      this.#arenaPos += this.frameBytes
+    if (this.#arenaPos + slot <= this.#arena.length) {
+      out = this.#arena.subarray(this.#arenaPos, this.#arenaPos + slot)
+      this.#arenaPos += slot
     } else {
-      out = Buffer.allocUnsafe(this.frameBytes) // a backlog in the socket, or a long catch-up
+      out = Buffer.allocUnsafe(slot) // a backlog in the socket, or a long catch-up
     }
-    out.set(new Uint8Array(frame.buffer, frame.byteOffset, this.frameBytes))
+    out.set(this.#frameAsBytes, this.headroom)
     return out
   }
 
