@@ -72,6 +72,9 @@ function start (dir: string): void {
       for (const b of lateBeats) if (!b.gc && end >= b.deadline && e.startTime <= b.at) { b.gc = true; c.ticksLate4msInGc++ }
     }
   }).observe({ entryTypes: ['gc'] })
+  // BENCH_TRACE_LATE: late beats' deadlines and start times in µs of the monotonic clock (the clock of --cpu-prof), to find in a profile what held them.
+  const trace: Array<[number, number]> | null = process.env.BENCH_TRACE_LATE !== undefined ? [] : null
+  const hrOffsetUs = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000
   const calls = new WeakMap<object, { group: number, round: number, at: number }>()
   let group = 0
   let round = 0
@@ -90,6 +93,7 @@ function start (dir: string): void {
       if (t.at - t.deadline > 4) {
         c.ticksLate4ms++
         lateBeats.push({ deadline: t.deadline, at: t.at, gc: false })
+        if (trace !== null) trace.push([Math.round(t.deadline * 1000 + hrOffsetUs), Math.round(t.at * 1000 + hrOffsetUs)])
         if (lateBeats.length > 256) lateBeats.shift()
       }
     } else {
@@ -159,6 +163,7 @@ function start (dir: string): void {
     const file = join(dir, `snap-${process.pid}.json`)
     writeFileSync(file + '.tmp', JSON.stringify(snap))
     renameSync(file + '.tmp', file)
+    if (trace !== null) writeFileSync(join(process.env.BENCH_TRACE_LATE ?? dir, `late-${process.pid}-${next}.json`), JSON.stringify(trace.splice(0)))
     for (const v of Object.values(h)) v.reset()
     for (const k of Object.keys(c) as Array<keyof typeof c>) c[k] = 0
     eld.reset()

@@ -355,7 +355,8 @@ async function main (): Promise<void> {
       PLAYBACK_LEAD_MS: String(o.leadMs),
       SHUTDOWN_DRAIN_SECONDS: '0',
       WEB_CONCURRENCY: String(o.workers),
-      BENCH_PROBE_DIR: probeDir
+      BENCH_PROBE_DIR: probeDir,
+      ...(process.env.BENCH_TRACE_LATE !== undefined ? { BENCH_TRACE_LATE: process.env.BENCH_TRACE_LATE } : {})
     },
     stdio: ['ignore', logFd, logFd]
   })
