@@ -6,6 +6,7 @@ import { Playout, FRAME_MS } from './playout.js'
 import type { Pacer } from './pacer.js'
 import type { RealtimeEndpoint } from './realtime-endpoint.js'
 import { parseUpstream, type UpstreamEvent } from './upstream-events.js'
+import { encodeBase64Into, base64Length } from './base64-bytes.js'
 import { headerBytes, writeHeader, MAX_HEADER_BYTES, OP_BINARY, OP_TEXT } from './ws-frame.js'
 import { frameChannel, frameMessage, deltaChannel, deltaMessage, bargeInChannel, bargeInMessage } from './probe.js'
 import { maskNumber, type Log } from './logger.js'
@@ -94,6 +95,8 @@ const FRAME_HEADROOM = headerBytes(320, false)
 const AS_TEXT = { binary: false }
 /** Room for one append of 40 ms of 24 kHz audio; longer ones get their own. */
 const APPEND_BUF_BYTES = MAX_HEADER_BYTES + 64 + Math.ceil(1920 / 3) * 4
+/** Where an append's JSON starts in its buffer, after room for the frame header: placed so its base64 starts at an even offset. */
+const APPEND_AT = MAX_HEADER_BYTES + ((MAX_HEADER_BYTES + APPEND_HEAD.length) & 1)
 const CLOSE_GRACE_MS = 100
 
 /**
@@ -200,7 +203,7 @@ export class CallSession extends EventEmitter {
       for (const ev of this.#o.openingEvents()) ws.send(JSON.stringify(ev))
     })
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) this.#onUpstream(data.toString('utf8'))
+      if (!isBinary) this.#onUpstream(data)
     })
     ws.on('unexpected-response', (_req, res) => {
       this.#o.log.warn({ callId: this.id, status: res.statusCode }, 'realtime handshake refused')
@@ -232,13 +235,13 @@ export class CallSession extends EventEmitter {
     })
   }
 
-  #onUpstream (text: string): void {
+  #onUpstream (data: Buffer): void {
     this.#o.pacer.poll()
     const receivedAt = bargeInChannel.hasSubscribers ? performance.now() : 0
-    const ev = parseUpstream(text)
+    const ev = parseUpstream(data)
     if (ev === null) return
     if (ev.type === 'response.output_audio.delta') {
-      if (deltaChannel.hasSubscribers) this.#probeDelta(text, ev.responseId, ev.itemId, ev.delta)
+      if (deltaChannel.hasSubscribers) this.#probeDelta(data, ev.responseId, ev.itemId, ev.delta)
       else this.#onDelta(ev.responseId, ev.itemId, ev.delta)
       return
     }
@@ -274,7 +277,7 @@ export class CallSession extends EventEmitter {
     this.emit('upstream', e)
   }
 
-  #onDelta (responseId: string, itemId: string, b64: string): void {
+  #onDelta (responseId: string, itemId: string, b64: Buffer | string): void {
     if (this.#cutResponses.has(responseId)) {
       this.stats.lateDeltasDropped++
       return
@@ -285,14 +288,14 @@ export class CallSession extends EventEmitter {
   }
 
   /** #onDelta, timed for the benchmark's probe (lib/probe.ts). */
-  #probeDelta (text: string, responseId: string, itemId: string, b64: string): void {
+  #probeDelta (data: Buffer, responseId: string, itemId: string, b64: Buffer | string): void {
     const at = performance.now()
     const p = this.#playout
     const immediate = this.#media !== null && p.pendingMs < FRAME_MS && p.queuedAtVonageMs(at) <= p.leadMs - FRAME_MS / 2
     this.#firstSentAt = -1
     this.#onDelta(responseId, itemId, b64)
     deltaMessage.session = this
-    deltaMessage.text = text
+    deltaMessage.data = data
     deltaMessage.receivedAt = at
     deltaMessage.firstFrameAt = immediate ? this.#firstSentAt : -1
     deltaChannel.publish(deltaMessage)
@@ -452,24 +455,23 @@ export class CallSession extends EventEmitter {
     this.#inPendingBytes = 0
     const up = this.#upstream
     if (!this.#upstreamOpen || this.#failed || up === null || up.readyState !== WebSocket.OPEN) return
-    const b64 = this.#inPending.toString('base64', 0, bytes)
-    const payload = APPEND_HEAD.length + b64.length + 2
-    const end = MAX_HEADER_BYTES + payload
+    const payload = APPEND_HEAD.length + base64Length(bytes) + 2
+    const end = APPEND_AT + payload
     let msg = this.#appendBuf
     // The last append is still in the socket's hands (or this one is bigger): a new buffer, not an overwrite.
     if (msg === null || msg.length < end || up.bufferedAmount > 0) {
       msg = this.#appendBuf = Buffer.allocUnsafeSlow(Math.max(end, APPEND_BUF_BYTES))
-      APPEND_HEAD.copy(msg, MAX_HEADER_BYTES)
+      APPEND_HEAD.copy(msg, APPEND_AT)
     }
-    msg.write(b64, MAX_HEADER_BYTES + APPEND_HEAD.length, 'latin1')
+    encodeBase64Into(this.#inPending, 0, bytes, msg, APPEND_AT + APPEND_HEAD.length)
     msg[end - 2] = 0x22 // "
     msg[end - 1] = 0x7d // }
     const tcp = this.#upTcp
     if (tcp === null) {
-      up.send(msg.subarray(MAX_HEADER_BYTES, end), AS_TEXT)
+      up.send(msg.subarray(APPEND_AT, end), AS_TEXT)
       return
     }
-    const start = writeHeader(msg, MAX_HEADER_BYTES, OP_TEXT, payload, true)
+    const start = writeHeader(msg, APPEND_AT, OP_TEXT, payload, true)
     tcp.write(msg.subarray(start, end))
   }
 

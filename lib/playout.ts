@@ -1,4 +1,5 @@
 import { createResampler, type Rate, type Resampler } from './resampler.js'
+import { decodeBase64Into, decodedLength } from './base64-bytes.js'
 
 export const FRAME_MS = 20
 /** The decode buffer starts at 2 s of 24 kHz audio, and is given up when idle above 8 s. */
@@ -136,9 +137,9 @@ export class Playout {
     this.#queuedSamples += pcm24k.length
   }
 
-  /** Queues a base64 delta as the API sent it, decoded straight into the reused buffer. */
-  pushBase64 (itemId: string, b64: string): void {
-    const bytes = Buffer.byteLength(b64, 'base64')
+  /** Queues a base64 delta as the API sent it (its bytes, or a string), decoded straight into the reused buffer. */
+  pushBase64 (itemId: string, b64: Buffer | string): void {
+    const bytes = typeof b64 === 'string' ? Buffer.byteLength(b64, 'base64') : decodedLength(0, b64.length)
     if (bytes < 2) return
     if (this.#chunks.length === 0) {
       this.#ringPos = 0
@@ -150,7 +151,10 @@ export class Playout {
       this.#ring = Buffer.alloc(Math.max(RING_START_BYTES, bytes, this.#ring === null ? 0 : this.#ring.length * 2))
       this.#ringPos = 0
     }
-    const written = this.#ring.write(b64, this.#ringPos, bytes, 'base64') & ~1
+    const decoded = typeof b64 === 'string'
+      ? this.#ring.write(b64, this.#ringPos, bytes, 'base64')
+      : decodeBase64Into(b64, 0, b64.length, this.#ring, this.#ringPos)
+    const written = decoded & ~1
     if (written === 0) return
     const pcm = new Int16Array(this.#ring.buffer, this.#ring.byteOffset + this.#ringPos, written / 2)
     this.#ringPos += written

@@ -35,7 +35,7 @@ export const deltaChannel = channel('vonage-bridge:delta')
 export const deltaMessage = {
   session: null as object | null,
   /** The event as received (not copied). */
-  text: '',
+  data: null as Buffer | null,
   /** When its handler started (performance.now()). */
   receivedAt: 0,
   /** When the first frame holding its audio was sent, when it could go at once (nothing queued ahead of it, lead not full); -1 otherwise. */

@@ -1,36 +1,55 @@
 /**
  * Realtime server events, parsed. Audio deltas are most of the traffic and
- * nearly all of their bytes are base64, so they are picked apart with string
- * searches instead of JSON.parse building a second copy of the audio.
+ * nearly all of their bytes are base64, so they are picked apart in the
+ * received bytes instead of JSON.parse building a second copy of the audio.
+ * The ids come out as strings of their own: a slice of the whole message
+ * would keep its kilobytes of base64 alive for as long as the audio is queued.
  */
 export type UpstreamEvent =
-  | { type: 'response.output_audio.delta', responseId: string, itemId: string, delta: string }
+  /** `delta`: the base64 as received (bytes of the message), or as a string when JSON.parse had to read the event. */
+  | { type: 'response.output_audio.delta', responseId: string, itemId: string, delta: Buffer | string }
   | { type: 'other', event: { type: string, [key: string]: unknown } }
 
-const DELTA_TYPE = '"type":"response.output_audio.delta"'
+const DELTA_TYPE = Buffer.from('"type":"response.output_audio.delta"')
+const DELTA = Buffer.from('"delta":"')
+const RESPONSE_ID = Buffer.from('"response_id":"')
+const ITEM_ID = Buffer.from('"item_id":"')
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
 
-function stringField (text: string, name: string, from = 0): string | null {
-  const key = `"${name}":"`
-  const start = text.indexOf(key, from)
-  if (start < 0) return null
-  const begin = start + key.length
-  const end = text.indexOf('"', begin)
-  return end < 0 ? null : text.slice(begin, end)
+/** Where the string value of `key` lies in `data`: [start, end), or null. */
+function field (data: Buffer, key: Buffer): [number, number] | null {
+  const at = data.indexOf(key)
+  if (at < 0) return null
+  const start = at + key.length
+  const end = data.indexOf(QUOTE, start)
+  return end < 0 ? null : [start, end]
 }
 
-export function parseUpstream (text: string): UpstreamEvent | null {
-  if (text.includes(DELTA_TYPE)) {
-    const delta = stringField(text, 'delta')
-    const responseId = stringField(text, 'response_id')
-    const itemId = stringField(text, 'item_id')
-    // Base64 never contains a quote or a backslash, so the fast path is exact when all three are found.
-    if (delta !== null && responseId !== null && itemId !== null && !delta.includes('\\')) {
-      return { type: 'response.output_audio.delta', responseId, itemId, delta }
+function escaped (data: Buffer, [start, end]: [number, number]): boolean {
+  const b = data.indexOf(BACKSLASH, start)
+  return b >= 0 && b < end
+}
+
+export function parseUpstream (message: Buffer | string): UpstreamEvent | null {
+  const data = typeof message === 'string' ? Buffer.from(message) : message
+  if (data.indexOf(DELTA_TYPE) >= 0) {
+    const delta = field(data, DELTA)
+    const responseId = field(data, RESPONSE_ID)
+    const itemId = field(data, ITEM_ID)
+    // Base64 never holds a quote or a backslash, so the fast path is exact when all three are found unescaped.
+    if (delta !== null && responseId !== null && itemId !== null && !escaped(data, delta) && !escaped(data, responseId) && !escaped(data, itemId)) {
+      return {
+        type: 'response.output_audio.delta',
+        responseId: data.toString('utf8', responseId[0], responseId[1]),
+        itemId: data.toString('utf8', itemId[0], itemId[1]),
+        delta: data.subarray(delta[0], delta[1])
+      }
     }
   }
   let event: unknown
   try {
-    event = JSON.parse(text)
+    event = JSON.parse(data.toString('utf8'))
   } catch {
     return null
   }

@@ -23,6 +23,7 @@ import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:pe
 import { readFileSync, renameSync, writeFileSync, watch } from 'node:fs'
 import { join } from 'node:path'
 import cluster from 'node:cluster'
+import { Session } from 'node:inspector'
 import { Histogram, monotonicOffsetMs } from './bench-histogram.js'
 import type { frameMessage as FrameMsg, deltaMessage as DeltaMsg, bargeInMessage as BargeMsg, tickMessage as TickMsg } from '../lib/probe.js'
 
@@ -123,7 +124,7 @@ function start (dir: string): void {
     if (d.firstFrameAt < 0) return
     c.deltasImmediate++
     h.latency.record((d.firstFrameAt - d.receivedAt) * 1000)
-    const stamp = stampOf(d.text)
+    const stamp = d.data === null ? 0 : stampOf(d.data)
     if (stamp > 0) h.latencyWire.record((d.firstFrameAt + mono) * 1000 - stamp)
   })
 
@@ -141,7 +142,7 @@ function start (dir: string): void {
   let since = performance.now()
   let seq = 0
 
-  const snapshot = (next: number): void => {
+  let snapshot = (next: number): void => {
     const now = performance.now()
     const used = process.cpuUsage(cpu)
     const mem = process.memoryUsage()
@@ -172,6 +173,23 @@ function start (dir: string): void {
     seq = next
   }
 
+  // BENCH_HEAP_SAMPLE=DIR: a sampling heap profile per window of what outlived the young generation (survived
+  // scavenges, died in a mark-compact or still alive): what feeds the old generation and so its collections.
+  const heapDir = process.env.BENCH_HEAP_SAMPLE
+  if (heapDir !== undefined) {
+    const session = new Session()
+    session.connect()
+    session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false })
+    const original = snapshot
+    snapshot = (next: number): void => {
+      session.post('HeapProfiler.stopSampling', (err, res) => {
+        if (err === null) writeFileSync(join(heapDir, `heap-${process.pid}-${next}.heapprofile`), JSON.stringify(res.profile))
+        session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false })
+      })
+      original(next)
+    }
+  }
+
   const control = join(dir, 'control')
   const check = (): void => {
     let next: number
@@ -190,10 +208,10 @@ function start (dir: string): void {
 }
 
 /** The fake API's send time, µs on the monotonic clock, from an event_id of the form event_t<µs>. */
-function stampOf (text: string): number {
+function stampOf (data: Buffer): number {
   const key = '"event_id":"event_t'
-  const i = text.indexOf(key)
+  const i = data.indexOf(key)
   if (i < 0) return 0
-  const end = text.indexOf('"', i + key.length)
-  return end < 0 ? 0 : Number(text.slice(i + key.length, end))
+  const end = data.indexOf('"', i + key.length)
+  return end < 0 ? 0 : Number(data.toString('latin1', i + key.length, end))
 }

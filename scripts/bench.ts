@@ -356,7 +356,8 @@ async function main (): Promise<void> {
       SHUTDOWN_DRAIN_SECONDS: '0',
       WEB_CONCURRENCY: String(o.workers),
       BENCH_PROBE_DIR: probeDir,
-      ...(process.env.BENCH_TRACE_LATE !== undefined ? { BENCH_TRACE_LATE: process.env.BENCH_TRACE_LATE } : {})
+      ...(process.env.BENCH_TRACE_LATE !== undefined ? { BENCH_TRACE_LATE: process.env.BENCH_TRACE_LATE } : {}),
+      ...(process.env.BENCH_HEAP_SAMPLE !== undefined ? { BENCH_HEAP_SAMPLE: process.env.BENCH_HEAP_SAMPLE } : {})
     },
     stdio: ['ignore', logFd, logFd]
   })

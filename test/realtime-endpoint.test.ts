@@ -25,11 +25,24 @@ test('Azure preview form only when OPENAI_API_VERSION is set', () => {
   assert.equal(e.provider, 'azure-preview')
 })
 
+/** A parsed delta with its base64 as a string, whichever form the parser gave it in. */
+function plain (ev: ReturnType<typeof parseUpstream>): unknown {
+  return ev?.type === 'response.output_audio.delta' ? { ...ev, delta: String(ev.delta) } : ev
+}
+
 test('audio deltas are parsed without JSON.parse, whatever the field order', () => {
-  const a = parseUpstream('{"type":"response.output_audio.delta","event_id":"e1","response_id":"r1","item_id":"i1","output_index":0,"content_index":0,"delta":"AAEC"}')
+  const fast = parseUpstream('{"type":"response.output_audio.delta","response_id":"r0","item_id":"i0","delta":"AAEC"}')
+  assert.ok(fast?.type === 'response.output_audio.delta' && Buffer.isBuffer(fast.delta), 'the base64 stays bytes of the message')
+  const a = plain(parseUpstream('{"type":"response.output_audio.delta","event_id":"e1","response_id":"r1","item_id":"i1","output_index":0,"content_index":0,"delta":"AAEC"}'))
   assert.deepEqual(a, { type: 'response.output_audio.delta', responseId: 'r1', itemId: 'i1', delta: 'AAEC' })
-  const b = parseUpstream('{"delta":"AQID","item_id":"i2","content_index":0,"type":"response.output_audio.delta","response_id":"r2"}')
+  const b = plain(parseUpstream('{"delta":"AQID","item_id":"i2","content_index":0,"type":"response.output_audio.delta","response_id":"r2"}'))
   assert.deepEqual(b, { type: 'response.output_audio.delta', responseId: 'r2', itemId: 'i2', delta: 'AQID' })
+  // As ws hands them over: bytes, with non-ASCII ids intact.
+  const c = plain(parseUpstream(Buffer.from('{"type":"response.output_audio.delta","response_id":"r_é","item_id":"項目","delta":"AAAA"}')))
+  assert.deepEqual(c, { type: 'response.output_audio.delta', responseId: 'r_é', itemId: '項目', delta: 'AAAA' })
+  // An escaped quote in an id: the fast path would cut it short, so JSON.parse reads it.
+  const d = plain(parseUpstream(JSON.stringify({ type: 'response.output_audio.delta', response_id: 'r"3', item_id: 'i3', delta: 'AAAA' })))
+  assert.deepEqual(d, { type: 'response.output_audio.delta', responseId: 'r"3', itemId: 'i3', delta: 'AAAA' })
 })
 
 test('other events are parsed as JSON; junk is null', () => {
