@@ -446,8 +446,8 @@ export class CallSession extends EventEmitter {
    * came in since the last one as one append. Sending all calls' appends
    * together rather than each on arrival costs the caller's audio 10 ms on
    * average and makes each write cheaper (the model's side is already awake
-   * for the rest of them); building the message as bytes, in a reused buffer,
-   * spares ws a UTF-8 pass over the base64 and the process an allocation.
+   * for the rest of them). The whole frame — header, JSON, base64 — is built
+   * as bytes in a reused buffer and written as is: no string, no copy.
    */
   afterTick (): void {
     const bytes = this.#inPendingBytes
