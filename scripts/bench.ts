@@ -6,7 +6,7 @@
  *                    [--callers=2] [--budget=300] [--no-resampler] [--out=FILE]
  *
  * Processes (each its own, so the server's CPU and memory are its own):
- * - the server: `node --import dist/scripts/bench-probe.js dist/server.js`
+ * - the server: `node [npm start's flags] --import dist/scripts/bench-probe.js dist/server.js`
  *   (with WEB_CONCURRENCY=N for N workers). The probe is the only addition;
  *   it reads the bridge's diagnostics channels (lib/probe.ts) and writes
  *   snapshots to files when asked (scripts/bench-probe.ts);
@@ -28,6 +28,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { once } from 'node:events'
 import http from 'node:http'
 import { freePort } from '../test/fakes/server-process.js'
+import { startFlags } from '../test/fakes/start-flags.js'
 import { Histogram, monotonicOffsetMs } from './bench-histogram.js'
 import type { ProbeSnapshot } from './bench-probe.js'
 import { benchResampler, type BenchRow } from './bench-resampler.js'
@@ -339,7 +340,8 @@ async function main (): Promise<void> {
   const logFd = openSync(logPath, 'w')
   const serverCwd = mkdtempSync(join(tmpdir(), 'bench-server-'))
   const profArgs = o.prof ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'prof')}`] : []
-  const nodeArgv = [...profArgs, ...o.nodeArgs, '--import', pathToFileURL(dist('scripts/bench-probe.js')).href, dist('server.js')]
+  // As npm start runs it (its node flags), plus the probe.
+  const nodeArgv = [...startFlags(), ...profArgs, ...o.nodeArgs, '--import', pathToFileURL(dist('scripts/bench-probe.js')).href, dist('server.js')]
   const server = spawn(serverCpus !== null ? 'taskset' : process.execPath, serverCpus !== null ? ['-c', serverCpus, process.execPath, ...nodeArgv] : nodeArgv, {
     cwd: serverCwd,
     env: {

@@ -8,6 +8,7 @@ import http from 'node:http'
 import type { TestContext } from 'node:test'
 import { freePort } from './fakes/server-process.js'
 import { VonageMediaClient } from './fakes/vonage-media-client.js'
+import { startFlags } from './fakes/start-flags.js'
 
 /** The built server as its own process (like test/fakes/server-process.ts), optionally with the introspection preload. */
 export interface Proc {
@@ -32,8 +33,8 @@ export async function spawnServer (t: TestContext, env: Record<string, string>, 
   const port = await freePort()
   const cwd = mkdtempSync(join(tmpdir(), 'bridge-rel-'))
   const args = o.introspect === true
-    ? ['--expose-gc', '--import', pathToFileURL(resolve('dist/test/fakes/introspect-preload.js')).href, resolve('dist/server.js')]
-    : [resolve('dist/server.js')]
+    ? [...startFlags(), '--expose-gc', '--import', pathToFileURL(resolve('dist/test/fakes/introspect-preload.js')).href, resolve('dist/server.js')]
+    : [...startFlags(), resolve('dist/server.js')]
   const child = spawn(process.execPath, args, {
     cwd,
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', SYSTEM_MESSAGE_PATH: resolve('system-message.txt'), OPENAI_API_KEY: 'sk-test-0123456789abcdef', SERVER_URL: `127.0.0.1:${port}`, ...env },

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { once } from 'node:events'
 import { freePort, startServer } from './fakes/server-process.js'
+import { startFlags, dockerFlags } from './fakes/start-flags.js'
 
 const SERVER = resolve('dist/server.js')
 
@@ -28,4 +29,10 @@ test('with only SERVER_URL and OPENAI_API_KEY it listens on PORT and stops on SI
   const code = await server.stop()
   assert.equal(code, 0)
   assert.doesNotMatch(server.output(), /sk-test-start/)
+})
+
+test('npm start and the Docker image run node with the same flags', () => {
+  assert.deepEqual(dockerFlags(), startFlags())
+  // Latency over throughput: no GC helper thread competing with the event loop for its core (README, performance).
+  assert.ok(startFlags().includes('--single-threaded-gc'))
 })

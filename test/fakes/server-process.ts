@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { once } from 'node:events'
 import type { TestContext } from 'node:test'
+import { startFlags } from './start-flags.js'
 
 export async function freePort (): Promise<number> {
   const srv = createServer()
@@ -38,7 +39,7 @@ export interface ServerProcess {
 }
 
 /**
- * Runs the built server (`node dist/server.js`, what `npm start` runs after its
+ * Runs the built server (`node [flags] dist/server.js`, what `npm start` runs after its
  * build) as its own process, in an empty folder so no .env leaks in, and waits
  * until it listens.
  */
@@ -48,7 +49,7 @@ export async function startServer (t: TestContext | undefined, env: Record<strin
   // `npm start` runs in the project folder; ENV_FILE keeps a developer's own .env out of the test.
   const [command, args, cwd] = opts.npmStart === true
     ? ['npm', ['start', '--silent', '--ignore-scripts'], resolve('.')] // the build already ran (npm test builds first)
-    : [process.execPath, [resolve('dist/server.js')], empty]
+    : [process.execPath, [...startFlags(), resolve('dist/server.js')], empty]
   const child = spawn(command, args, {
     cwd,
     env: { ...(opts.minimalEnv === true ? { PATH: process.env.PATH } : process.env), ENV_FILE: join(empty, '.env'), HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', SYSTEM_MESSAGE_PATH: resolve('system-message.txt'), ...env },
