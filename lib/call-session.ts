@@ -115,7 +115,11 @@ export class CallSession extends EventEmitter {
   #rate: Rate
   #playout: Playout
   #inResampler: Resampler | null
-  #inScratch = new Int16Array(480)
+  #inSamples: Int16Array = new Int16Array(0)
+  #inSampleBytes: Uint8Array = new Uint8Array(0)
+  /** The resampler's last output view, and the same samples as bytes. */
+  #inOut: Int16Array | null = null
+  #inOutBytes: Uint8Array = new Uint8Array(0)
   /** Caller audio (24 kHz) waiting for the next beat, when every call's append goes out at once. */
   readonly #inPending = Buffer.allocUnsafe(IN_PENDING_BYTES)
   #inPendingBytes = 0
@@ -430,13 +434,21 @@ export class CallSession extends EventEmitter {
     this.stats.callerAudioMs += len / 2 / (this.#rate / 1000)
     if (!this.#upstreamOpen || this.#failed) return
     const n = len / 2
-    if (this.#inScratch.length < n) this.#inScratch = new Int16Array(n)
-    const samples = this.#inScratch.subarray(0, n)
-    new Uint8Array(samples.buffer, 0, len).set(data)
-    const out = this.#inResampler === null ? samples : this.#inResampler.process(samples)
+    // Views made once per frame size, not once per frame: fifty frames a second per call.
+    if (this.#inSamples.length !== n) {
+      const scratch = new Int16Array(n)
+      this.#inSamples = scratch
+      this.#inSampleBytes = new Uint8Array(scratch.buffer)
+    }
+    this.#inSampleBytes.set(data)
+    const out = this.#inResampler === null ? this.#inSamples : this.#inResampler.process(this.#inSamples)
+    if (out !== this.#inOut) {
+      this.#inOut = out
+      this.#inOutBytes = new Uint8Array(out.buffer, out.byteOffset, out.length * 2)
+    }
     const bytes = out.length * 2
     if (this.#inPendingBytes + bytes > IN_PENDING_BYTES) this.afterTick()
-    this.#inPending.set(new Uint8Array(out.buffer, out.byteOffset, bytes), this.#inPendingBytes)
+    this.#inPending.set(this.#inOutBytes, this.#inPendingBytes)
     this.#inPendingBytes += bytes
     if (!this.#pacing) this.afterTick()
   }
