@@ -173,18 +173,18 @@ function start (dir: string): void {
     seq = next
   }
 
-  // BENCH_HEAP_SAMPLE=DIR: a sampling heap profile per window of what outlived the young generation (survived
-  // scavenges, died in a mark-compact or still alive): what feeds the old generation and so its collections.
+  // BENCH_HEAP_SAMPLE=DIR: a sampling heap profile per window of everything allocated, dead or alive: what
+  // makes the collections that hold up the beats.
   const heapDir = process.env.BENCH_HEAP_SAMPLE
   if (heapDir !== undefined) {
     const session = new Session()
     session.connect()
-    session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false })
+    session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
     const original = snapshot
     snapshot = (next: number): void => {
       session.post('HeapProfiler.stopSampling', (err, res) => {
         if (err === null) writeFileSync(join(heapDir, `heap-${process.pid}-${next}.heapprofile`), JSON.stringify(res.profile))
-        session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false })
+        session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
       })
       original(next)
     }
