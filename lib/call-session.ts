@@ -7,6 +7,7 @@ import type { Pacer } from './pacer.js'
 import type { RealtimeEndpoint } from './realtime-endpoint.js'
 import { parseUpstream, type UpstreamEvent } from './upstream-events.js'
 import { encodeBase64Into, base64Length } from './base64-bytes.js'
+import { readAudioFramesDirectly } from './media-frames.js'
 import { headerBytes, writeHeader, MAX_HEADER_BYTES, OP_BINARY, OP_TEXT } from './ws-frame.js'
 import { frameChannel, frameMessage, deltaChannel, deltaMessage, bargeInChannel, bargeInMessage } from './probe.js'
 import { maskNumber, type Log } from './logger.js'
@@ -368,6 +369,7 @@ export class CallSession extends EventEmitter {
     if (this.#ended) { media.close(1011, 'call ended'); return }
     this.#media = media
     this.#tcp = tcpOf(media)
+    readAudioFramesDirectly(media, this.#onCallerFrame)
     this.#mediaAt = performance.now()
     if (this.#mediaTimer !== null) { clearTimeout(this.#mediaTimer); this.#mediaTimer = null }
     this.#pacing = true
@@ -420,7 +422,14 @@ export class CallSession extends EventEmitter {
     this.#inResampler = rate === 24000 ? null : createResampler(rate, 24000)
   }
 
-  #onCallerAudio (data: Buffer): void {
+  /** Caller audio read straight off the media socket (lib/media-frames.ts). */
+  readonly #onCallerFrame = (payload: Uint8Array): void => {
+    if (this.#ended) return
+    this.#o.pacer.poll()
+    this.#onCallerAudio(payload)
+  }
+
+  #onCallerAudio (data: Uint8Array): void {
     const len = data.length
     const expected = this.#rate / 1000 * FRAME_MS * 2
     if ((len & 1) === 1 || len === 0 || len > expected * 4) {
