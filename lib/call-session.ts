@@ -7,7 +7,7 @@ import type { Pacer } from './pacer.js'
 import type { RealtimeEndpoint } from './realtime-endpoint.js'
 import { parseUpstream, type UpstreamEvent } from './upstream-events.js'
 import { encodeBase64Into, base64Length } from './base64-bytes.js'
-import { readAudioFramesDirectly } from './media-frames.js'
+import { readFramesDirectly } from './frame-reader.js'
 import { headerBytes, writeHeader, MAX_HEADER_BYTES, OP_BINARY, OP_TEXT } from './ws-frame.js'
 import { frameChannel, frameMessage, deltaChannel, deltaMessage, bargeInChannel, bargeInMessage } from './probe.js'
 import { maskNumber, type Log } from './logger.js'
@@ -204,6 +204,7 @@ export class CallSession extends EventEmitter {
     ws.on('open', () => {
       this.#upstreamOpen = true
       this.#upTcp = tcpOf(ws)
+      readFramesDirectly(ws, 'model-events', this.#onUpstreamFrame)
       this.#o.log.debug({ callId: this.id, attempt: this.#attempt }, 'realtime socket open')
       for (const ev of this.#o.openingEvents()) ws.send(JSON.stringify(ev))
     })
@@ -238,6 +239,11 @@ export class CallSession extends EventEmitter {
       this.#o.log.error({ callId: this.id, code, reason: reason.toString('utf8').slice(0, 200) }, 'realtime socket closed mid-call: apologising and ending the call')
       this.#fail('upstream-closed')
     })
+  }
+
+  /** A model event read straight off the Realtime socket (lib/frame-reader.ts); the bytes are only lent. */
+  readonly #onUpstreamFrame = (data: Buffer): void => {
+    if (this.#upstream !== null && !this.#ended) this.#onUpstream(data)
   }
 
   #onUpstream (data: Buffer): void {
@@ -369,7 +375,7 @@ export class CallSession extends EventEmitter {
     if (this.#ended) { media.close(1011, 'call ended'); return }
     this.#media = media
     this.#tcp = tcpOf(media)
-    readAudioFramesDirectly(media, this.#onCallerFrame)
+    readFramesDirectly(media, 'caller-audio', this.#onCallerFrame)
     this.#mediaAt = performance.now()
     if (this.#mediaTimer !== null) { clearTimeout(this.#mediaTimer); this.#mediaTimer = null }
     this.#pacing = true
@@ -422,7 +428,7 @@ export class CallSession extends EventEmitter {
     this.#inResampler = rate === 24000 ? null : createResampler(rate, 24000)
   }
 
-  /** Caller audio read straight off the media socket (lib/media-frames.ts). */
+  /** Caller audio read straight off the media socket (lib/frame-reader.ts). */
   readonly #onCallerFrame = (payload: Uint8Array): void => {
     if (this.#ended) return
     this.#o.pacer.poll()

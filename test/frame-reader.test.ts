@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import WebSocket, { WebSocketServer } from 'ws'
-import { MediaFrameReader, readAudioFramesDirectly } from '../lib/media-frames.js'
+import { FrameReader, readFramesDirectly } from '../lib/frame-reader.js'
 
 /** A client frame as a browser or Vonage sends it (masked with a random key). */
 function frame (opcode: number, payload: Buffer, o: { fin?: boolean, masked?: boolean, rsv?: number } = {}): Buffer {
@@ -27,7 +27,7 @@ function frame (opcode: number, payload: Buffer, o: { fin?: boolean, masked?: bo
 function run (stream: Buffer, cut: (n: number) => number[]): { audio: Buffer[], passed: Buffer } {
   const audio: Buffer[] = []
   const passed: Buffer[] = []
-  const r = new MediaFrameReader(p => audio.push(Buffer.from(p)), b => passed.push(Buffer.from(b)))
+  const r = new FrameReader('caller-audio', p => audio.push(Buffer.from(p)), b => passed.push(Buffer.from(b)))
   let at = 0
   for (const size of cut(stream.length)) { r.push(stream.subarray(at, at + size)); at += size }
   if (at < stream.length) r.push(stream.subarray(at))
@@ -86,7 +86,7 @@ test('on a real ws server socket: audio comes direct, text and pings and the clo
   const binaryViaWs: number[] = []
   const closed = new Promise<number>((resolve) => {
     wss.on('connection', (ws) => {
-      assert.equal(readAudioFramesDirectly(ws, p => audio.push(Buffer.from(p))), true, 'took the direct path')
+      assert.equal(readFramesDirectly(ws, 'caller-audio', p => audio.push(Buffer.from(p))), true, 'took the direct path')
       ws.on('message', (data: Buffer, isBinary: boolean) => { if (isBinary) binaryViaWs.push(data.length); else texts.push(data.toString()) })
       ws.on('close', (code: number) => resolve(code))
     })
@@ -107,4 +107,65 @@ test('on a real ws server socket: audio comes direct, text and pings and the clo
   assert.deepEqual(audio.map(a => a.toString('hex')), frames.map(f => f.toString('hex')))
   assert.deepEqual(texts, ['{"event":"websocket:connected"}', '{"event":"websocket:dtmf","digit":"5"}'])
   assert.deepEqual(binaryViaWs, [20000])
+})
+
+/** A server frame (unmasked), as the Realtime API sends its events. */
+function serverFrame (opcode: number, payload: Buffer, fin = true): Buffer {
+  const len = payload.length
+  const ext = len < 126 ? 0 : len < 65536 ? 2 : 8
+  const head = Buffer.alloc(2 + ext)
+  head[0] = (fin ? 0x80 : 0) | opcode
+  head[1] = ext === 0 ? len : ext === 2 ? 126 : 127
+  if (ext === 2) head.writeUInt16BE(len, 2)
+  if (ext === 8) head.writeBigUInt64BE(BigInt(len), 2)
+  return Buffer.concat([head, payload])
+}
+
+test('model events: text frames come out whole, in place or gathered across reads; the rest goes to ws', () => {
+  const events = [
+    JSON.stringify({ type: 'response.output_audio.delta', delta: randomBytes(9600).toString('base64') }),
+    JSON.stringify({ type: 'session.updated' }),
+    JSON.stringify({ type: 'response.output_audio.delta', delta: randomBytes(96000).toString('base64') }),
+    ''
+  ]
+  const ping = serverFrame(0x9, Buffer.from('p'))
+  const binary = serverFrame(0x2, randomBytes(50))
+  const fragment = Buffer.concat([serverFrame(0x1, Buffer.from('{"type":'), false), serverFrame(0x0, Buffer.from('"x"}'))])
+  const stream = Buffer.concat([serverFrame(0x1, Buffer.from(events[0]!)), ping, serverFrame(0x1, Buffer.from(events[1]!)), binary, fragment, serverFrame(0x1, Buffer.from(events[2]!)), serverFrame(0x1, Buffer.from(events[3]!))])
+  for (const size of [stream.length, 1, 1000, 65536]) {
+    const got: string[] = []
+    const passed: Buffer[] = []
+    const r = new FrameReader('model-events', p => got.push(p.toString()), b => passed.push(Buffer.from(b)))
+    for (let at = 0; at < stream.length; at += size) r.push(stream.subarray(at, at + size))
+    assert.deepEqual(got, events, `reads of ${size}`)
+    assert.ok(Buffer.concat(passed).equals(Buffer.concat([ping, binary, fragment])), `reads of ${size}: the others reach ws unchanged`)
+  }
+})
+
+test('on a real ws client socket: events come direct, binary and the close handshake still go through ws', async () => {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false })
+  await once(wss, 'listening')
+  const port = (wss.address() as { port: number }).port
+  const big = JSON.stringify({ type: 'response.output_audio.delta', delta: randomBytes(300000).toString('base64') })
+  wss.on('connection', (server) => {
+    server.send('{"type":"session.created"}')
+    server.send(big)
+    server.send(randomBytes(10))
+    server.ping()
+    server.send('{"type":"response.done"}')
+    setTimeout(() => server.close(4000, 'bye'), 50)
+  })
+  const client = new WebSocket(`ws://127.0.0.1:${port}`)
+  const direct: string[] = []
+  const viaWs: number[] = []
+  client.on('message', (data: Buffer, isBinary: boolean) => viaWs.push(isBinary ? data.length : -1))
+  // In the open handler itself, as the bridge does: the server's first events may share the upgrade's read.
+  let took = false
+  client.on('open', () => { took = readFramesDirectly(client, 'model-events', p => direct.push(p.toString())) })
+  const [code] = await once(client, 'close') as [number]
+  assert.equal(took, true, 'took the direct path')
+  wss.close()
+  assert.equal(code, 4000)
+  assert.deepEqual(direct, ['{"type":"session.created"}', big, '{"type":"response.done"}'])
+  assert.deepEqual(viaWs, [10], 'only the binary message went through ws')
 })

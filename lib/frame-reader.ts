@@ -1,37 +1,51 @@
 import type { Socket } from 'node:net'
 
-/** Binary frames up to this size take the direct path (a 20 ms frame is 320-960 bytes; Vonage may send a few at once). */
-const MAX_DIRECT = 8192
+/**
+ * The two kinds of message the bridge gets fifty times a second per call:
+ * - 'caller-audio': on the media socket, masked binary frames (Vonage's L16),
+ *   unmasked into one reused buffer;
+ * - 'model-events': on the Realtime socket, unmasked text frames (JSON
+ *   events, mostly audio deltas), handed over in place or, when a frame spans
+ *   reads, gathered in one reused buffer.
+ */
+export type FrameKind = 'caller-audio' | 'model-events'
+
+const LIMIT: Record<FrameKind, number> = { 'caller-audio': 8192, 'model-events': 4 * 1024 * 1024 }
 const HEADER = 0
 const DIRECT = 1
 const PASS = 2
 
 /**
- * Reads the frames Vonage sends on the media socket straight off its bytes.
- * Caller audio — unfragmented, masked binary frames — is unmasked into one
- * reused buffer and handed over at once; everything else (text events,
- * pings, close, fragments, anything odd) goes on, byte for byte, to ws's own
- * parser, which keeps handling the protocol. ws would allocate half a dozen
- * objects per audio frame, fifty times a second per call, and it is those
- * short lives that set the pace of the garbage collections every call waits on.
+ * Reads those messages straight off the socket's bytes; everything else
+ * (pings, close, fragments, the other opcode, anything odd or oversized) goes
+ * on, byte for byte, to ws's own parser, which keeps handling the protocol.
+ * ws would allocate half a dozen objects and often a copy per message, and it
+ * is those short lives that set the pace of the garbage collections every
+ * call waits on. The payload handed over is only valid during the callback.
  */
-export class MediaFrameReader {
+export class FrameReader {
   readonly #header = new Uint8Array(14)
   #have = 0
   #state = HEADER
   #need = 0
   #got = 0
-  #payload = new Uint8Array(0)
+  #payload: Buffer = Buffer.alloc(0)
   readonly #mask = new Uint8Array(4)
+  readonly #opcode: number
+  readonly #masked: boolean
   /** A fragmented message is going through to ws: its continuation frames must follow it there. */
   #fragmented = false
-  /** A close frame went through: nothing after it is audio. */
+  /** A close frame went through: nothing after it is ours. */
   #closed = false
 
   constructor (
-    private readonly onBinary: (payload: Uint8Array) => void,
+    readonly kind: FrameKind,
+    private readonly onMessage: (payload: Buffer) => void,
     private readonly passThrough: (bytes: Buffer) => void
-  ) {}
+  ) {
+    this.#opcode = kind === 'caller-audio' ? 0x2 : 0x1
+    this.#masked = kind === 'caller-audio'
+  }
 
   push (chunk: Buffer): void {
     if (this.#closed && this.#state !== PASS) { this.passThrough(chunk); return }
@@ -40,18 +54,30 @@ export class MediaFrameReader {
     while (p < end) {
       if (this.#state === HEADER) {
         p = this.#readHeader(chunk, p)
+        if ((this.#state as number) === DIRECT && !this.#masked && this.#got === 0 && end - p >= this.#need) {
+          // The whole text frame is in this read: no copy.
+          const n = this.#need
+          this.#state = HEADER
+          this.onMessage(chunk.subarray(p, p + n))
+          p += n
+        }
         if (this.#closed && this.#state === HEADER && p < end) { this.passThrough(chunk.subarray(p)); return }
       } else if (this.#state === DIRECT) {
         const n = Math.min(this.#need - this.#got, end - p)
         const out = this.#payload
-        const mask = this.#mask
         let g = this.#got
-        for (let i = 0; i < n; i++, g++) out[g] = chunk[p + i]! ^ mask[g & 3]!
+        if (this.#masked) {
+          const mask = this.#mask
+          for (let i = 0; i < n; i++, g++) out[g] = chunk[p + i]! ^ mask[g & 3]!
+        } else {
+          chunk.copy(out, g, p, p + n)
+          g += n
+        }
         this.#got = g
         p += n
         if (g === this.#need) {
           this.#state = HEADER
-          this.onBinary(out)
+          this.onMessage(out.length === g ? out : out.subarray(0, g))
         }
       } else {
         const n = Math.min(this.#need, end - p)
@@ -64,7 +90,7 @@ export class MediaFrameReader {
     }
   }
 
-  /** Gathers a frame header (2 to 14 bytes, maybe across chunks); returns where reading stopped. */
+  /** Gathers a frame header (2 to 14 bytes, maybe across reads); returns where reading stopped. */
   #readHeader (chunk: Buffer, p: number): number {
     const h = this.#header
     const end = chunk.length
@@ -90,13 +116,16 @@ export class MediaFrameReader {
     const fin = (h[0]! & 0x80) !== 0
     const rsv = h[0]! & 0x70
     const opcode = h[0]! & 0x0f
-    if (fin && rsv === 0 && opcode === 0x2 && masked && len <= MAX_DIRECT && !this.#fragmented && !this.#closed) {
-      this.#mask.set(h.subarray(at, at + 4))
-      if (this.#payload.length !== len) this.#payload = new Uint8Array(len)
+    if (fin && rsv === 0 && opcode === this.#opcode && masked === this.#masked && len <= LIMIT[this.kind] && !this.#fragmented && !this.#closed) {
+      if (masked) this.#mask.set(h.subarray(at, at + 4))
+      if (this.#masked ? this.#payload.length !== len : this.#payload.length < len) {
+        // Audio frames keep one size, so the buffer is exact; text grows to the longest event seen.
+        this.#payload = Buffer.allocUnsafeSlow(this.#masked ? len : Math.max(len, 2 * this.#payload.length))
+      }
       this.#need = len
       this.#got = 0
       this.#state = DIRECT
-      if (len === 0) { this.#state = HEADER; this.onBinary(this.#payload) }
+      if (len === 0) { this.#state = HEADER; this.onMessage(this.#payload.subarray(0, 0)) }
       return p
     }
     if (opcode <= 0x2) this.#fragmented = !fin
@@ -117,11 +146,11 @@ interface WsReceiver {
 }
 
 /**
- * Puts a MediaFrameReader between a `ws` server socket and its parser, when
- * ws stands at a frame boundary (nothing half-read). Returns false, leaving
- * ws as it was, for anything else (a test double, another ws layout).
+ * Puts a FrameReader between a `ws` socket and its parser, when ws stands at
+ * a frame boundary (nothing half-read). Returns false, leaving ws as it was,
+ * for anything else (a test double, another ws layout).
  */
-export function readAudioFramesDirectly (ws: unknown, onBinary: (payload: Uint8Array) => void): boolean {
+export function readFramesDirectly (ws: unknown, kind: FrameKind, onMessage: (payload: Buffer) => void): boolean {
   const w = ws as { _socket?: Socket | null, _receiver?: WsReceiver | null }
   const socket = w._socket
   const receiver = w._receiver
@@ -129,7 +158,7 @@ export function readAudioFramesDirectly (ws: unknown, onBinary: (payload: Uint8A
   if (receiver._state !== 0 || receiver._bufferedBytes !== 0 || receiver._fragmented !== 0) return false
   const listeners = socket.listeners('data')
   if (listeners.length !== 1) return false
-  const reader = new MediaFrameReader(onBinary, (bytes) => { if (!receiver.write(bytes)) socket.pause() })
+  const reader = new FrameReader(kind, onMessage, (bytes) => { if (!receiver.write(bytes)) socket.pause() })
   const onData = (chunk: Buffer): void => reader.push(chunk)
   socket.removeListener('data', listeners[0] as (chunk: Buffer) => void)
   socket.on('data', onData)
