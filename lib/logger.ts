@@ -42,16 +42,29 @@ export function scrubSecrets (text: string): string {
   return out
 }
 
+/** The value with credentials scrubbed; the same value, not a copy, when there was nothing to scrub (most log lines). */
 function scrubValue (value: unknown, depth: number): unknown {
   if (typeof value === 'string') return scrubSecrets(value)
   if (depth > 4 || value === null || typeof value !== 'object') return value
-  if (Array.isArray(value)) return value.map(v => scrubValue(v, depth + 1))
+  if (Array.isArray(value)) {
+    let out: unknown[] | null = null
+    for (let i = 0; i < value.length; i++) {
+      const v = scrubValue(value[i], depth + 1)
+      if (v !== value[i]) (out ??= value.slice())[i] = v
+    }
+    return out ?? value
+  }
   // Requests, errors and buffers have their own serializers; copying them would lose their getters.
   const proto: unknown = Object.getPrototypeOf(value)
   if (proto !== Object.prototype && proto !== null) return value
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(value)) out[k] = scrubValue(v, depth + 1)
-  return out
+  let out: Record<string, unknown> | null = null
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue
+    const before = (value as Record<string, unknown>)[k]
+    const v = scrubValue(before, depth + 1)
+    if (v !== before) (out ??= { ...value })[k] = v
+  }
+  return out ?? value
 }
 
 const NUMBER_KEYS = new Set(['to', 'from', 'number', 'caller', 'callee', 'msisdn'])

@@ -52,9 +52,9 @@ export class Playout {
    */
   #ring: Buffer | null = null
   #ringPos = 0
-  /** Outgoing frames are cut from here; framesFlushed() says the socket has them all and it may be reused. */
-  readonly #arena: Buffer
-  #arenaPos = 0
+  /** Outgoing frames go out in these, made once; framesFlushed() says the socket has them all and they may be reused. */
+  readonly #slots: Buffer[] = []
+  #nextSlot = 0
   #queuedSamples = 0
   /** Resampled samples waiting to be framed (resampler output can straddle frames). */
   readonly #spill: Int16Array
@@ -89,7 +89,9 @@ export class Playout {
     this.#frame = new Int16Array(this.frameSamples)
     this.#frameAsBytes = new Uint8Array(this.#frame.buffer, this.#frame.byteOffset, this.frameBytes)
     this.#spill = new Int16Array(this.frameSamples * 4)
-    this.#arena = Buffer.allocUnsafeSlow((headroom + this.frameBytes) * ARENA_FRAMES)
+    const slot = headroom + this.frameBytes
+    const arena = Buffer.allocUnsafeSlow(slot * ARENA_FRAMES)
+    for (let i = 0; i < ARENA_FRAMES; i++) this.#slots.push(arena.subarray(i * slot, (i + 1) * slot))
   }
 
   /**
@@ -98,7 +100,7 @@ export class Playout {
    * playout allocates no memory outside the JS heap at all.
    */
   framesFlushed (): void {
-    this.#arenaPos = 0
+    this.#nextSlot = 0
   }
 
   /** Queued assistant audio not yet sent, in ms. */
@@ -246,14 +248,9 @@ export class Playout {
     }
     this.#fill = 0
     this.#sentMs += FRAME_MS
-    const slot = this.headroom + this.frameBytes
-    let out: Buffer
-    if (this.#arenaPos + slot <= this.#arena.length) {
-      out = this.#arena.subarray(this.#arenaPos, this.#arenaPos + slot)
-      this.#arenaPos += slot
-    } else {
-      out = Buffer.allocUnsafe(slot) // a backlog in the socket, or a long catch-up
-    }
+    const out = this.#nextSlot < this.#slots.length
+      ? this.#slots[this.#nextSlot++]!
+      : Buffer.allocUnsafe(this.headroom + this.frameBytes) // a backlog in the socket, or a long catch-up
     out.set(this.#frameAsBytes, this.headroom)
     return out
   }

@@ -24,6 +24,11 @@ test('a log line with a key in it comes out redacted', async (t) => {
   assert.doesNotMatch(text, /sk-test|sk-other|vonage-secret-xyz|sig-secret-abcdef|12345678|31023332/)
   assert.equal(line.to, '+********5678')
   assert.deepEqual(line.nested, { from: '+********3332' })
+  // Scrubbing copies what it changes and leaves the caller's objects alone.
+  const mine = { detail: 'say sk-mine-0123456789', list: ['ok', 'sk-list-0123456789'], deep: { text: 'fine' } }
+  app.log.info(mine, 'objects')
+  assert.doesNotMatch(JSON.stringify(logs.at(-1)), /sk-mine|sk-list/)
+  assert.deepEqual(mine, { detail: 'say sk-mine-0123456789', list: ['ok', 'sk-list-0123456789'], deep: { text: 'fine' } })
 })
 
 test('request logs keep the path but not the token or the API key header', async (t) => {
