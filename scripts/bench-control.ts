@@ -1,8 +1,10 @@
 /**
- * The control: a process that does nothing but wake every 5 ms, pinned beside
- * the server, timing how late each wake-up is. What it sees is the machine's
- * own jitter (the VM, the kernel, the other processes), a floor the server's
- * figures cannot go below. IPC: {cmd:'window'}, {cmd:'stats'} → {stats}.
+ * The control: a process that does nothing but wake every 5 ms, timing how
+ * late each wake-up is: the machine's own jitter (the VM, the kernel, the
+ * other processes). It runs on the load generators' cores, not the server's:
+ * there its 200 wake-ups a second each preempted the server, which then
+ * waited for its core 2-4 times as long in all (a third of its late beats).
+ * IPC: {cmd:'window'}, {cmd:'stats'} → {stats}.
  */
 import { Histogram } from './bench-histogram.js'
 

@@ -20,7 +20,7 @@
  */
 import { subscribe } from 'node:diagnostics_channel'
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks'
-import { readFileSync, renameSync, writeFileSync, watch } from 'node:fs'
+import { closeSync, openSync, readFileSync, readSync, renameSync, writeFileSync, watch } from 'node:fs'
 import { join } from 'node:path'
 import cluster from 'node:cluster'
 import { Session } from 'node:inspector'
@@ -62,7 +62,7 @@ function start (dir: string): void {
     bargeInWire: new Histogram(),
     gcPause: new Histogram()
   }
-  const c = { frames: 0, tickFrames: 0, late: 0, deltas: 0, deltasImmediate: 0, bargeIns: 0, ticks: 0, ticksLate4ms: 0, ticksLate4msInGc: 0, gcMajor: 0 }
+  const c = { frames: 0, tickFrames: 0, late: 0, deltas: 0, deltasImmediate: 0, bargeIns: 0, ticks: 0, ticksLate4ms: 0, ticksLate4msInGc: 0, ticksLate4msWaitingForCpu: 0, runqueueWaitMs: 0, gcMajor: 0 }
   // Garbage collections, to tell whether a late beat waited for one (the observer hears of a GC after it ended).
   const lateBeats: Array<{ deadline: number, at: number, gc: boolean }> = []
   new PerformanceObserver(list => {
@@ -82,9 +82,21 @@ function start (dir: string): void {
   let inTick = false
   let tickStart = 0
 
+  // The main thread's time waiting on the kernel's run queue (ready, but another task had the CPU), from
+  // /proc/thread-self/schedstat: tells a beat held up by our own work from one the kernel did not run.
+  const sched = openSchedstat()
+  let waitedNs = sched === null ? 0 : sched.read()
   subscribe('vonage-bridge:tick', (m) => {
     const t = m as typeof TickMsg
     if (t.start) {
+      let waited = 0
+      if (sched !== null) {
+        const w = sched.read()
+        waited = (w - waitedNs) / 1e6
+        waitedNs = w
+        c.runqueueWaitMs += waited
+      }
+      if (t.at - t.deadline > 4 && waited > 1) c.ticksLate4msWaitingForCpu++
       group = t.group
       round = t.round
       c.ticks++
@@ -205,6 +217,23 @@ function start (dir: string): void {
     watch(dir, { persistent: false }, (_event, name) => { if (name === 'control') check() })
   } catch { /* polling below still works */ }
   setInterval(check, 100).unref()
+}
+
+function openSchedstat (): { read: () => number } | null {
+  let fd: number
+  try {
+    fd = openSync('/proc/thread-self/schedstat', 'r')
+  } catch {
+    return null
+  }
+  const buf = Buffer.alloc(128)
+  process.once('exit', () => closeSync(fd))
+  return {
+    read: () => {
+      const n = readSync(fd, buf, 0, buf.length, 0)
+      return Number(buf.toString('latin1', 0, n).split(' ')[1])
+    }
+  }
 }
 
 /** The fake API's send time, µs on the monotonic clock, from an event_id of the form event_t<µs>. */
