@@ -42,7 +42,29 @@ export function scrubSecrets (text: string): string {
   return out
 }
 
-/** The value with credentials scrubbed; the same value, not a copy, when there was nothing to scrub (most log lines). */
+const NUMBER_KEYS = new Set(['to', 'from', 'number', 'caller', 'callee', 'msisdn'])
+
+/** Fields that hold a secret wherever they appear in a logged object. */
+const SECRET_KEYS = new Set([
+  'OPENAI_API_KEY', 'VONAGE_PRIVATE_KEY', 'VONAGE_API_SECRET', 'VONAGE_SIGNATURE_SECRET', 'MEDIA_TOKEN_SECRET',
+  'apiKey', 'privateKey', 'token', 'jwt', 'authorization', 'api-key', 'x-api-key', 'cookie'
+])
+
+/** The field's censored value, or undefined to leave it to the walk. Below the first level only text counts as a number: `{ turns: { caller: 3 } }` is a count. */
+function censorField (key: string, value: unknown, depth: number): unknown {
+  if (value === undefined || value === null) return undefined
+  if (SECRET_KEYS.has(key)) return '[redacted]'
+  if (typeof value === 'string') return maskNumber(value)
+  if (depth > 1) return undefined
+  return typeof value === 'object' ? '[redacted]' : maskNumber(value)
+}
+
+/**
+ * The value with credentials scrubbed and phone numbers masked, by field name
+ * at any depth; the same value, not a copy, when there was nothing to change
+ * (most log lines). Done here, in the one walk every line already takes,
+ * because pino's wildcard redact paths cost three times the rest of a line.
+ */
 function scrubValue (value: unknown, depth: number): unknown {
   if (typeof value === 'string') return scrubSecrets(value)
   if (depth > 4 || value === null || typeof value !== 'object') return value
@@ -61,15 +83,18 @@ function scrubValue (value: unknown, depth: number): unknown {
   for (const k in value) {
     if (!Object.hasOwn(value, k)) continue
     const before = (value as Record<string, unknown>)[k]
-    const v = scrubValue(before, depth + 1)
+    const censored = NUMBER_KEYS.has(k) || SECRET_KEYS.has(k) ? censorField(k, before, depth) : undefined
+    const v = censored !== undefined ? censored : scrubValue(before, depth + 1)
     if (v !== before) (out ??= { ...value })[k] = v
   }
   return out ?? value
 }
 
-const NUMBER_KEYS = new Set(['to', 'from', 'number', 'caller', 'callee', 'msisdn'])
-
-/** Header and field paths that always hold a secret or a phone number. */
+/**
+ * Header and field paths that always hold a secret or a phone number, for
+ * what reaches pino without passing scrubValue (its own serializers' output).
+ * No wildcards: scrubValue masks those fields by name at any depth.
+ */
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["x-api-key"]',
@@ -77,17 +102,11 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
   'headers.authorization',
   'headers["api-key"]',
-  '*.OPENAI_API_KEY',
-  '*.VONAGE_PRIVATE_KEY',
-  '*.VONAGE_API_SECRET',
-  '*.VONAGE_SIGNATURE_SECRET',
-  '*.MEDIA_TOKEN_SECRET',
   'apiKey',
   'privateKey',
   'token',
   'jwt',
-  'to', 'from', 'number', 'caller', 'callee', 'msisdn',
-  '*.to', '*.from', '*.number', '*.caller', '*.callee', '*.msisdn'
+  'to', 'from', 'number', 'caller', 'callee', 'msisdn'
 ]
 
 /**

@@ -31,6 +31,18 @@ test('a log line with a key in it comes out redacted', async (t) => {
   assert.deepEqual(mine, { detail: 'say sk-mine-0123456789', list: ['ok', 'sk-list-0123456789'], deep: { text: 'fine' } })
 })
 
+test('phone numbers and secrets are masked by field name at any depth; counts under those names are not', async (t) => {
+  const { app, logs } = await build(t)
+  app.log.info({ call: { leg: { to: '12025550123', caller: '+815031023332' }, turns: { caller: 3 } }, cfg: { env: { MEDIA_TOKEN_SECRET: 'opaque', token: 'also-opaque' } }, from: undefined, number: 818012345678, list: [{ msisdn: '447700900123' }] }, 'deep')
+  const line = logs.at(-1)!
+  assert.doesNotMatch(JSON.stringify(line), /12025550123|31023332|opaque|447700900123|12345678/)
+  assert.deepEqual(line.call, { leg: { to: '*******0123', caller: '+********3332' }, turns: { caller: 3 } })
+  assert.equal(line.number, '********5678')
+  assert.deepEqual(line.cfg, { env: { MEDIA_TOKEN_SECRET: '[redacted]', token: '[redacted]' } })
+  assert.deepEqual(line.list, [{ msisdn: '********0123' }])
+  assert.equal('from' in line, false)
+})
+
 test('request logs keep the path but not the token or the API key header', async (t) => {
   const { app, logs } = await build(t)
   await app.inject({ method: 'GET', url: '/?token=supersecrettoken&x=1', headers: { 'x-api-key': 'app-id-secret' } })
