@@ -4,7 +4,7 @@
  *
  *   npm run bench -- [--levels=50,100,200,...] [--workers=N] [--cycles=4]
  *                    [--callers=2] [--budget=300] [--no-resampler] [--out=FILE]
- *                    [--nice=-10] [--no-pin] [--wait-quiet=S] [--node-args=a,b] [--prof]
+ *                    [--nice=-10] [--no-pin] [--no-isolate] [--wait-quiet=S] [--node-args=a,b] [--prof]
  *
  * Processes (each its own, so the server's CPU and memory are its own):
  * - the server: `node [npm start's flags] --import dist/scripts/bench-probe.js dist/server.js`
@@ -33,6 +33,7 @@ import { startFlags } from '../test/fakes/start-flags.js'
 import { Histogram, monotonicOffsetMs } from './bench-histogram.js'
 import type { ProbeSnapshot } from './bench-probe.js'
 import { benchResampler, type BenchRow } from './bench-resampler.js'
+import { isolateCores } from './bench-isolate.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const dist = (p: string): string => join(root, 'dist', p)
@@ -60,6 +61,8 @@ interface Options {
   pin: boolean
   /** Run the server at this nice value (negative: ahead of the box's own background work on its core; needs root). */
   nice: number
+  /** Move the box's other tasks off the server's cores for the run (root only; put back afterwards). */
+  isolate: boolean
   /** Spread the answers over this many ms of each cycle instead of all in one instant (0). */
   spreadMs: number
 }
@@ -82,6 +85,7 @@ function parseArgs (): Options {
     nodeArgs: [],
     waitQuietS: 0,
     pin: true,
+    isolate: true,
     // Ahead of the box's own background work (a kernel memory monitor took up to 250 ms per 8 s of the server's core here), where allowed.
     nice: process.getuid?.() === 0 ? -10 : 0,
     spreadMs: 0
@@ -105,6 +109,7 @@ function parseArgs (): Options {
       case 'label': o.label = v; break
       case 'prof': o.prof = true; break
       case 'no-pin': o.pin = false; break
+      case 'no-isolate': o.isolate = false; break
       case 'nice': o.nice = Number(v); break
       case 'spread': o.spreadMs = Number(v); break
       case 'wait-quiet': o.waitQuietS = Number(v); break
@@ -300,9 +305,14 @@ async function main (): Promise<void> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
   const probeDir = mkdtempSync(join(tmpdir(), 'bench-probe-'))
   const children: ChildProcess[] = []
-  const cleanup = (): void => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL') }
+  let restoreCores = (): void => {}
+  const cleanup = (): void => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
+    restoreCores()
+  }
   process.on('exit', cleanup)
   process.on('SIGINT', () => { cleanup(); process.exit(130) })
+  process.on('SIGTERM', () => { cleanup(); process.exit(143) })
 
   const machine = {
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -329,7 +339,14 @@ async function main (): Promise<void> {
   const serverCpus = pinned ? `${cores - o.workers}-${cores - 1}` : null
   const loadCpus = pinned ? `0-${cores - o.workers - 1}` : null
   const pin = (pid: number | undefined): void => {
-    if (loadCpus !== null && pid !== undefined) execFileSync('taskset', ['-p', '-c', loadCpus, String(pid)], { stdio: 'ignore' })
+    if (loadCpus !== null && pid !== undefined) execFileSync('taskset', ['-a', '-p', '-c', loadCpus, String(pid)], { stdio: 'ignore' })
+  }
+  // This process too (it reads the snapshots between windows), and so everything it starts but the server.
+  pin(process.pid)
+  if (serverCpus !== null && loadCpus !== null && o.isolate) {
+    const isolation = isolateCores(serverCpus, loadCpus)
+    restoreCores = isolation.restore
+    if (isolation.moved > 0) console.log(`moved ${isolation.moved} other tasks off CPU ${serverCpus} for the run (--no-isolate to leave them)`)
   }
   if (pinned) console.log(`server pinned to CPU ${serverCpus}, load generators to CPU ${loadCpus}`)
   if (o.nice !== 0) console.log(`server at nice ${o.nice} (--nice=0 to run it at the default priority)`)
