@@ -293,7 +293,7 @@ export class CallSession extends EventEmitter {
       this.stats.lateDeltasDropped++
       return
     }
-    this.#itemResponse.set(itemId, responseId)
+    if (this.#itemResponse.get(itemId) !== responseId) this.#itemResponse.set(itemId, responseId)
     this.#playout.pushBase64(itemId, b64)
     if (this.#media !== null) this.tick(performance.now())
   }

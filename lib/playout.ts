@@ -8,8 +8,11 @@ const RING_KEEP_BYTES = 8 * 48000
 /** Frames one pump can hand out before the socket must have taken them: the lead (5 at 100 ms) and a catch-up. */
 const ARENA_FRAMES = 8
 
+/** Samples [start, end) of `pcm`, all of one item. */
 interface Chunk {
   pcm: Int16Array
+  start: number
+  end: number
   itemId: string
 }
 
@@ -44,13 +47,14 @@ export class Playout {
   readonly #resampler: Resampler | null
   readonly #ratio: number
   readonly #chunks: Chunk[] = []
-  #head = 0
   /**
    * Where base64 deltas are decoded: reused from the start whenever the queue
    * runs empty, so a burst of seconds of audio allocates nothing per delta and
    * leaves no garbage for a collection to sweep while calls wait for frames.
    */
   #ring: Buffer | null = null
+  /** The whole ring as samples: a delta that follows its item's last one in the ring extends that chunk, so a burst of deltas is one chunk, not one object per delta for the collector to carry until it plays. */
+  #ring16: Int16Array | null = null
   #ringPos = 0
   /** Outgoing frames go out in these, made once; framesFlushed() says the socket has them all and they may be reused. */
   readonly #slots: Buffer[] = []
@@ -127,7 +131,7 @@ export class Playout {
     const next = new Playout(rate, this.leadMs, this.headroom)
     for (let i = 0; i < this.#chunks.length; i++) {
       const c = this.#chunks[i]
-      next.push(c.itemId, i === 0 ? c.pcm.subarray(this.#head) : c.pcm)
+      next.push(c.itemId, c.pcm.subarray(c.start, c.end))
     }
     for (const id of this.#doneItems) next.markDone(id)
     return next
@@ -135,7 +139,7 @@ export class Playout {
 
   push (itemId: string, pcm24k: Int16Array): void {
     if (pcm24k.length === 0) return
-    this.#chunks.push({ pcm: pcm24k, itemId })
+    this.#chunks.push({ pcm: pcm24k, start: 0, end: pcm24k.length, itemId })
     this.#queuedSamples += pcm24k.length
   }
 
@@ -146,11 +150,12 @@ export class Playout {
     if (this.#chunks.length === 0) {
       this.#ringPos = 0
       // A call that once had a long answer queued does not keep that much memory for good.
-      if (this.#ring !== null && this.#ring.length > RING_KEEP_BYTES) this.#ring = null
+      if (this.#ring !== null && this.#ring.length > RING_KEEP_BYTES) this.#ring = this.#ring16 = null
     }
     if (this.#ring === null || this.#ringPos + bytes > this.#ring.length) {
       // Full (audio still queued lives on in the old one until played): a bigger one.
       this.#ring = Buffer.alloc(Math.max(RING_START_BYTES, bytes, this.#ring === null ? 0 : this.#ring.length * 2))
+      this.#ring16 = new Int16Array(this.#ring.buffer, this.#ring.byteOffset, this.#ring.length >> 1)
       this.#ringPos = 0
     }
     const decoded = typeof b64 === 'string'
@@ -158,9 +163,13 @@ export class Playout {
       : decodeBase64Into(b64, 0, b64.length, this.#ring, this.#ringPos)
     const written = decoded & ~1
     if (written === 0) return
-    const pcm = new Int16Array(this.#ring.buffer, this.#ring.byteOffset + this.#ringPos, written / 2)
+    const start = this.#ringPos >> 1
+    const end = start + (written >> 1)
     this.#ringPos += written
-    this.push(itemId, pcm)
+    this.#queuedSamples += end - start
+    const last = this.#chunks[this.#chunks.length - 1]
+    if (last !== undefined && last.pcm === this.#ring16 && last.end === start && last.itemId === itemId) last.end = end
+    else this.#chunks.push({ pcm: this.#ring16!, start, end, itemId })
   }
 
   /** The item's audio is complete: its last partial frame may be padded with silence. */
@@ -213,7 +222,6 @@ export class Playout {
       }
     }
     this.#chunks.length = 0
-    this.#head = 0
     this.#queuedSamples = 0
     this.#spillStart = this.#spillEnd = 0
     this.#fill = 0
@@ -261,15 +269,12 @@ export class Playout {
   #take (wanted: number): void {
     const chunk = this.#chunks[0]
     const want24 = Math.max(1, Math.ceil(wanted * this.#ratio))
-    const n = Math.min(want24, chunk.pcm.length - this.#head)
-    const input = chunk.pcm.subarray(this.#head, this.#head + n)
+    const n = Math.min(want24, chunk.end - chunk.start)
+    const input = chunk.pcm.subarray(chunk.start, chunk.start + n)
     this.#account(chunk.itemId, n)
-    this.#head += n
+    chunk.start += n
     this.#queuedSamples -= n
-    if (this.#head === chunk.pcm.length) {
-      this.#chunks.shift()
-      this.#head = 0
-    }
+    if (chunk.start === chunk.end) this.#chunks.shift()
     const out = this.#resampler === null ? input : this.#resampler.process(input)
     const direct = Math.min(out.length, this.frameSamples - this.#fill)
     this.#frame.set(out.subarray(0, direct), this.#fill)

@@ -73,3 +73,47 @@ test('withRate keeps the queued audio for the rate Vonage asked for', () => {
   assert.equal(frames.length, 10)
   assert.ok(frames.every(f => f.length === 320))
 })
+
+test('base64 deltas come out in order, sample for sample, across items and after the queue ran dry', () => {
+  const p = new Playout(24000, 100)
+  let next = 0
+  const delta = (samples: number): string => {
+    const pcm = new Int16Array(samples)
+    for (let i = 0; i < samples; i++) pcm[i] = next++
+    return Buffer.from(pcm.buffer).toString('base64')
+  }
+  // A burst: one item's deltas back to back (one chunk in the ring), then the next item's.
+  for (let i = 0; i < 7; i++) p.pushBase64('A', Buffer.from(delta(333)))
+  p.markDone('A')
+  for (let i = 0; i < 5; i++) p.pushBase64('B', delta(480))
+  const frames: Buffer[] = []
+  const collect = (t: number): void => { p.pump(t, f => frames.push(Buffer.from(f))) }
+  for (let t = 0; t <= 400; t += 20) collect(t)
+  // Played out: the ring starts over for the next delta, which must not join the old chunk.
+  p.markDone('B')
+  for (let t = 420; t <= 600; t += 20) collect(t)
+  assert.equal(p.pendingMs, 0)
+  p.pushBase64('C', delta(480))
+  for (let t = 620; t <= 700; t += 20) collect(t)
+  const out = new Int16Array(Buffer.concat(frames).buffer.slice(0))
+  // B follows A within a frame; B's last frame, sent when the queue ran dry, is padded with silence; then C.
+  const endB = 7 * 333 + 5 * 480
+  const pad = (480 - endB % 480) % 480
+  assert.ok(pad > 0)
+  for (let i = 0; i < endB; i++) assert.equal(out[i], i, `sample ${i}`)
+  for (let i = 0; i < pad; i++) assert.equal(out[endB + i], 0)
+  for (let i = endB; i < next; i++) assert.equal(out[i + pad], i, `sample ${i}`)
+  assert.equal(out.length, next + pad)
+})
+
+test('a barge-in in the middle of a burst names the item playing, though its deltas share one chunk', () => {
+  const p = new Playout(16000, 100)
+  const d = Buffer.from(ms24k(100).buffer).toString('base64')
+  for (let i = 0; i < 3; i++) p.pushBase64('A', d)
+  p.markDone('A')
+  for (let i = 0; i < 10; i++) p.pushBase64('B', d)
+  run(p, 0, 500, [])
+  // 300 ms of A played, then 200 ms of B.
+  assert.deepEqual(p.clear(500), { itemId: 'B', heardMs: 200 })
+  assert.equal(p.pendingMs, 0)
+})
