@@ -19,4 +19,4 @@ USER node
 EXPOSE 3000
 # SIGTERM reaches node directly (no npm wrapper) so calls drain on deploys.
 # The same node flags as `npm start` (a test keeps them equal); see the README's performance section for why.
-CMD ["node", "--single-threaded", "--heap-growing-percent=200", "dist/server.js"]
+CMD ["node", "--single-threaded", "--heap-growing-percent=200", "--max-semi-space-size=2", "dist/server.js"]
