@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import { once } from 'node:events'
 import type { Socket } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -34,6 +35,8 @@ export interface FakeRealtimeOptions {
   transcript?: string
   /** Also stream the transcript as response.output_audio_transcript.delta events before the audio. */
   transcriptDeltas?: boolean
+  /** Serve wss:// with this identity (test/fixtures/tls), as the real API serves only TLS. */
+  tls?: { key: Buffer | string, cert: Buffer | string }
 }
 
 export interface FakeFunctionCall {
@@ -96,7 +99,7 @@ const id = (p: string): string => `${p}_${(++seq).toString(36).padStart(6, '0')}
 
 export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promise<FakeRealtime> {
   const o: FakeRealtimeOptions = { modelDelayMs: 0, deltaMs: 100, burst: true, paceFactor: 1, autoRespond: true, transcript: 'こんにちは。チャッピーです。', ...opts }
-  const server: Server = createServer()
+  const server: Server = o.tls !== undefined ? createTlsServer({ key: o.tls.key, cert: o.tls.cert }) : createServer()
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false })
   const sockets = new Set<Socket>()
   const connections: FakeConnection[] = []
@@ -296,8 +299,8 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
   const { port } = server.address() as { port: number }
 
   return {
-    url: `ws://127.0.0.1:${port}`,
-    baseUrl: `http://127.0.0.1:${port}/v1`,
+    url: `${o.tls !== undefined ? 'wss' : 'ws'}://127.0.0.1:${port}`,
+    baseUrl: `${o.tls !== undefined ? 'https' : 'http'}://127.0.0.1:${port}/v1`,
     connections,
     selfInvalid,
     get handshakes () { return handshakes },
