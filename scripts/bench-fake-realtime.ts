@@ -19,6 +19,7 @@
  * (monotonic ms), {cmd:'stats'} → {stats}.
  */
 import { createServer, type IncomingMessage } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import { readFileSync } from 'node:fs'
 import { readWavPcm16 } from '../lib/wav.js'
@@ -36,9 +37,11 @@ export interface FakeConfig {
   joinAfterMs: number
   /** 0: every answer in the same instant (the worst case); > 0: answers spread over this many ms, in 20 steps. */
   spreadMs: number
+  /** Serve wss:// with this key and certificate (files), as the real API does. */
+  tls: { key: string, cert: string } | null
 }
 
-const cfg: FakeConfig = { modelDelayMs: 300, deltaMs: 100, answerMs: 2000, periodMs: 3000, bargeAtMs: 1000, joinAfterMs: 4000, spreadMs: 0, ...JSON.parse(process.env.BENCH_FAKE_CONFIG ?? '{}') }
+const cfg: FakeConfig = { modelDelayMs: 300, deltaMs: 100, answerMs: 2000, periodMs: 3000, bargeAtMs: 1000, joinAfterMs: 4000, spreadMs: 0, tls: null, ...JSON.parse(process.env.BENCH_FAKE_CONFIG ?? '{}') }
 const mono = monotonicOffsetMs()
 const nowUs = (): number => Math.round((performance.now() + mono) * 1000)
 
@@ -146,7 +149,10 @@ function onClientEvent (c: Conn, text: string): void {
   }
 }
 
-const server = createServer((_req, res) => { res.statusCode = 404; res.end() })
+const notFound = (_req: IncomingMessage, res: { statusCode: number, end: () => void }): void => { res.statusCode = 404; res.end() }
+const server = cfg.tls !== null
+  ? createTlsServer({ key: readFileSync(cfg.tls.key), cert: readFileSync(cfg.tls.cert) }, notFound)
+  : createServer(notFound)
 server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
   stats.handshakes++
   const key = req.headers['sec-websocket-key']

@@ -191,12 +191,15 @@ function start (dir: string): void {
   if (heapDir !== undefined) {
     const session = new Session()
     session.connect()
-    session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+    // BENCH_HEAP_LIVE=promoted: only what outlived the young generation (what its collections copied, and then moved to the old one).
+    const promoted = process.env.BENCH_HEAP_LIVE === 'promoted'
+    const opts = { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !promoted }
+    session.post('HeapProfiler.startSampling', opts)
     const original = snapshot
     snapshot = (next: number): void => {
       session.post('HeapProfiler.stopSampling', (err, res) => {
         if (err === null) writeFileSync(join(heapDir, `heap-${process.pid}-${next}.heapprofile`), JSON.stringify(res.profile))
-        session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+        session.post('HeapProfiler.startSampling', opts)
       })
       original(next)
     }
