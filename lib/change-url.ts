@@ -77,7 +77,8 @@ export async function changeUrl (env: Record<string, string | undefined>, opts: 
   const timeoutMs = opts.timeoutMs ?? 15_000
   const ctx = { id, source, apiHost, timeoutMs }
 
-  const client = new Applications(new Auth({ apiKey: env.VONAGE_API_KEY!.trim(), apiSecret: env.VONAGE_API_SECRET!.trim() }), { apiHost, timeout: timeoutMs })
+  // privateKey '': @vonage/auth tests existsSync(privateKey) even when there is none, and Node ≥ 23 prints a deprecation warning (DEP0187) for undefined.
+  const client = new Applications(new Auth({ apiKey: env.VONAGE_API_KEY!.trim(), apiSecret: env.VONAGE_API_SECRET!.trim(), privateKey: '' }), { apiHost, timeout: timeoutMs })
   // getApplication/updateApplication rewrite every key to camelCase and back;
   // the client's raw requests return to Vonage exactly what it gave us, but two addresses.
   const url = `${apiHost}/v2/applications/${encodeURIComponent(id)}`
