@@ -95,7 +95,8 @@ test('base64 deltas come out in order, sample for sample, across items and after
   assert.equal(p.pendingMs, 0)
   p.pushBase64('C', delta(480))
   for (let t = 620; t <= 700; t += 20) collect(t)
-  const out = new Int16Array(Buffer.concat(frames).buffer.slice(0))
+  // A copy of its own: Buffer.concat may hand back a slice of a shared pool.
+  const out = new Int16Array(new Uint8Array(Buffer.concat(frames)).buffer)
   // B follows A within a frame; B's last frame, sent when the queue ran dry, is padded with silence; then C.
   const endB = 7 * 333 + 5 * 480
   const pad = (480 - endB % 480) % 480
