@@ -4,23 +4,12 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { startServer } from './fakes/server-process.js'
 import { startFakeRealtime, waitFor } from './fakes/realtime-server.js'
-import { VonageMediaClient } from './fakes/vonage-media-client.js'
+import { answer, dial } from './reliability-helper.js'
 import { callerPcm16k, assistantPcm24k } from './call-helper.js'
 
 // The real API is only reachable over TLS: the bridge's own frame reading and writing must work on a TLS socket too.
 const certPath = resolve('test/fixtures/tls/cert.pem')
 const tls = { key: readFileSync(resolve('test/fixtures/tls/key.pem')), cert: readFileSync(certPath) }
-
-async function answer (url: string, leg: string): Promise<string> {
-  const res = await fetch(`${url}/incoming-call`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ uuid: leg, conversation_uuid: `CON-${leg}`, from: '818012345678', to: '815031023332' })
-  })
-  assert.equal(res.status, 200)
-  const ncco = await res.json() as Array<{ endpoint?: Array<{ uri: string }> }>
-  return ncco[1]!.endpoint![0]!.uri
-}
 
 test('a call talks with a model served over wss://: audio both ways, barge-in, valid events', async (t) => {
   const fake = await startFakeRealtime({ answer: assistantPcm24k.subarray(0, 24000 * 2), tls })
@@ -28,9 +17,9 @@ test('a call talks with a model served over wss://: audio both ways, barge-in, v
   assert.match(fake.baseUrl, /^https:/)
   const server = await startServer(t, { OPENAI_API_KEY: 'sk-test-tls-0123456789', SERVER_URL: 'https://bridge.example.test', OPENAI_BASE_URL: fake.baseUrl, NODE_EXTRA_CA_CERTS: certPath })
 
-  const uri = await answer(server.url, 'tls-leg-1')
+  const ncco = await answer(server.url, { uuid: 'tls-leg-1' })
   const conn = await fake.nextConnection()
-  const client = await VonageMediaClient.connect(uri.replace('wss://bridge.example.test', `ws://127.0.0.1:${server.port}`))
+  const client = await dial(server.port, ncco)
   t.after(() => client.close())
   const streaming = client.stream(callerPcm16k)
 
@@ -52,8 +41,7 @@ test('a model whose certificate is not trusted is not talked to: the call is end
   const fake = await startFakeRealtime({ tls })
   t.after(() => fake.close())
   const server = await startServer(t, { OPENAI_API_KEY: 'sk-test-tls-0123456789', SERVER_URL: 'https://bridge.example.test', OPENAI_BASE_URL: fake.baseUrl })
-  const uri = await answer(server.url, 'tls-leg-2')
-  const client = await VonageMediaClient.connect(uri.replace('wss://bridge.example.test', `ws://127.0.0.1:${server.port}`))
+  const client = await dial(server.port, await answer(server.url, { uuid: 'tls-leg-2' }))
   t.after(() => client.close())
   await waitFor(() => server.output().includes('the model could not be reached'), 8000, 'the failure in the log')
   assert.equal(fake.handshakes, 0)
