@@ -265,7 +265,14 @@ class SimdResampler implements Resampler {
     this.hist = new Float32Array(this.bank.taps - 1)
     this.out = new Int16Array(maxOutputSamples(inRate, outRate, inRate / 50))
     this.view = this.out.subarray(0, 0)
+    this.histIn = k.f32.subarray(HIST >> 2, (HIST >> 2) + this.hist.length)
   }
+
+  // Views of the kernel's page (it never grows, so they never detach), made once per size: the copies in and out
+  // of it are then single memcpys, not element loops, and allocate nothing in the steady 20 ms case.
+  private readonly histIn: Float32Array
+  private histOut: Float32Array | null = null
+  private outOf: Int16Array | null = null
 
   reset(): void {
     this.hist.fill(0)
@@ -289,14 +296,18 @@ class SimdResampler implements Resampler {
     let count = 0
     for (let from = 0; from < n; from += KERNEL_CHUNK) {
       const m = Math.min(KERNEL_CHUNK, n - from)
-      for (let i = 0; i < keep; i++) f32[histAt + i] = hist[i]!
+      this.histIn.set(hist)
       i16.set(m === n ? input : input.subarray(from, from + m), IN >> 1)
       const made = k.run(this.coefAt, taps, up, down, HIST, keep, IN, m, OUT, this.phase, this.pos)
       this.phase = k.phase()
       this.pos = k.pos()
-      for (let i = 0; i < made; i++) out[count + i] = i16[outAt + i]!
+      let o = this.outOf
+      if (o === null || o.length !== made) o = this.outOf = i16.subarray(outAt, outAt + made)
+      out.set(o, count)
       count += made
-      for (let i = 0; i < keep; i++) hist[i] = f32[histAt + m + i]!
+      let h = this.histOut
+      if (h === null || h.byteOffset !== (histAt + m) * 4) h = this.histOut = f32.subarray(histAt + m, histAt + m + keep)
+      hist.set(h)
     }
     if (this.view.length !== count || this.view.buffer !== out.buffer) this.view = out.subarray(0, count)
     return this.view
