@@ -14,7 +14,7 @@ import connectRoutes from './routes/connect.js'
 import nccoRoutes from './routes/ncco.js'
 import mediaRoutes from './routes/media.js'
 import softphoneRoutes from './routes/softphone.js'
-import { loggerOptions } from './lib/logger.js'
+import { loggerOptions } from './lib/log/logger.js'
 
 export interface AppOptions {
   config?: ConfigPluginOptions

@@ -1,10 +1,6 @@
-import cluster from 'node:cluster'
 import closeWithGrace from 'close-with-grace'
-import { pino } from 'pino'
 import { buildApp } from './app.js'
-import { ConfigError, envFilePath } from './lib/config.js'
-import { attachWorker, primarySettings, runPrimary, webConcurrency } from './lib/cluster.js'
-import { loggerOptions } from './lib/logger.js'
+import { ConfigError, envFilePath } from './lib/config/schema.js'
 
 async function main (): Promise<void> {
   let app
@@ -21,9 +17,7 @@ async function main (): Promise<void> {
   }
 
   const drainMs = app.config.SHUTDOWN_DRAIN_SECONDS * 1000
-  let closing = false
-  const grace = closeWithGrace({ delay: drainMs + 10_000, logger: app.log }, async ({ signal, err }) => {
-    closing = true
+  closeWithGrace({ delay: drainMs + 10_000, logger: app.log }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'fatal error, shutting down')
     app.log.info({ signal, calls: app.calls.size, drainSeconds: app.config.SHUTDOWN_DRAIN_SECONDS }, 'shutting down: no new calls, waiting for calls in progress')
     const cut = await app.calls.drain(drainMs)
@@ -31,18 +25,8 @@ async function main (): Promise<void> {
     await app.close()
   })
 
-  if (cluster.isWorker) {
-    // The primary owns the port and hands connections over (lib/cluster.ts).
-    attachWorker(app, () => { if (!closing) void grace.close() })
-    return
-  }
+  // Scale-out is the platform's job: more machines behind Fly's proxy, one process each (docs/operations.md).
   await app.listen({ port: app.config.PORT, host: app.config.HOST })
 }
 
-const workers = webConcurrency()
-if (workers > 1 && cluster.isPrimary) {
-  const s = primarySettings()
-  await runPrimary({ workers, port: s.port, host: s.host, log: pino(loggerOptions(s.logLevel)) })
-} else {
-  await main()
-}
+await main()

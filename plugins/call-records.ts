@@ -1,11 +1,11 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { CallSession, CallStats } from '../lib/call-session.js'
-import { registerSecrets } from '../lib/logger.js'
-import { webhookKey } from '../lib/hmac-webhook.js'
-import { callNotes } from '../lib/call-notes.js'
-import { CallRecorder, buildCallRecord, isKeypadDigit, type Prices } from '../lib/call-record.js'
-import { RecordSender } from '../lib/record-sender.js'
+import type { CallSession, CallStats } from '../lib/call/session.js'
+import { registerSecrets } from '../lib/log/logger.js'
+import { webhookKey } from '../lib/security/hmac.js'
+import { callNotes } from '../lib/call/notes.js'
+import { CallRecorder, buildCallRecord, isKeypadDigit, type Prices } from '../lib/records/record.js'
+import { RecordSender } from '../lib/records/sender.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

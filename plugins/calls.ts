@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { CallRegistry } from '../lib/call-registry.js'
+import { CallRegistry } from '../lib/call/registry.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,9 +1,9 @@
 import fp from 'fastify-plugin'
 import fastifyEnv from '@fastify/env'
 import type { FastifyInstance } from 'fastify'
-import { configSchema, checkConfig, describeSchemaErrors, ConfigError, type AppConfig, type RawConfig } from '../lib/config.js'
-import { loadPersona, type Persona } from '../lib/persona.js'
-import { registerSecrets } from '../lib/logger.js'
+import { configSchema, checkConfig, describeSchemaErrors, ConfigError, type AppConfig, type RawConfig } from '../lib/config/schema.js'
+import { loadPersona, type Persona } from '../lib/config/persona.js'
+import { registerSecrets } from '../lib/log/logger.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

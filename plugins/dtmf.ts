@@ -1,9 +1,9 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { CallSession } from '../lib/call-session.js'
-import { responseGate } from '../lib/response-gate.js'
-import { isClosing } from '../lib/call-notes.js'
-import { isKeypadDigit } from '../lib/call-record.js'
+import type { CallSession } from '../lib/call/session.js'
+import { responseGate } from '../lib/realtime/response-gate.js'
+import { isClosing } from '../lib/call/notes.js'
+import { isKeypadDigit } from '../lib/records/record.js'
 
 /** The user message the model gets for one key press. */
 export function dtmfMessage (digit: string): string {

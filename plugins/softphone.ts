@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { CallSession } from '../lib/call-session.js'
-import { transcriptMessage } from '../lib/softphone-transcript.js'
+import type { CallSession } from '../lib/call/session.js'
+import { transcriptMessage } from '../lib/call/softphone-transcript.js'
 
 /** The model usually finishes the greeting's transcript before the browser's socket is up. */
 const MAX_PENDING = 64

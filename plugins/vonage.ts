@@ -2,8 +2,8 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { Auth } from '@vonage/auth'
 import { Voice } from '@vonage/voice'
-import { ConfigError } from '../lib/config.js'
-import { loadPrivateKey } from '../lib/private-key.js'
+import { ConfigError } from '../lib/config/schema.js'
+import { loadPrivateKey } from '../lib/vonage/private-key.js'
 
 export interface VonageClients {
   /** Voice API client (outbound calls, hangup, transfer); null without an application id and a private key. */

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { payloadHashMatches, verifyVonageToken } from '../lib/webhook-signature.js'
+import { payloadHashMatches, verifyVonageToken } from '../lib/vonage/webhook-signature.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

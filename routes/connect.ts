@@ -3,11 +3,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValida
 import rateLimit from '@fastify/rate-limit'
 import { Ajv } from 'ajv'
 import { HttpMethod } from '@vonage/voice'
-import { E164_RE } from '../lib/config.js'
-import { maskNumber } from '../lib/logger.js'
-import { deriveTokenKey } from '../lib/signed-token.js'
-import { encodeOutboundContext, OUTBOUND_CONTEXT_MAX_BYTES, OUTBOUND_CONTEXT_PURPOSE, OUTBOUND_CONTEXT_TTL_SECONDS } from '../lib/outbound-context.js'
-import { classifyVonageError } from '../lib/vonage-error.js'
+import { E164_RE } from '../lib/config/schema.js'
+import { maskNumber } from '../lib/log/logger.js'
+import { deriveTokenKey } from '../lib/security/tokens.js'
+import { encodeOutboundContext, OUTBOUND_CONTEXT_MAX_BYTES, OUTBOUND_CONTEXT_PURPOSE, OUTBOUND_CONTEXT_TTL_SECONDS } from '../lib/vonage/outbound-context.js'
+import { classifyVonageError } from '../lib/vonage/errors.js'
 
 interface ConnectBody {
   to: string

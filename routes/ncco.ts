@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { mediaNcco, talk, BUSY_MESSAGE, CLOSING_MESSAGE, UNAVAILABLE_MESSAGE, type Rate } from '../lib/ncco.js'
-import { deriveTokenKey } from '../lib/signed-token.js'
-import { decodeOutboundContext, OUTBOUND_CONTEXT_PURPOSE } from '../lib/outbound-context.js'
-import { maskNumber } from '../lib/logger.js'
-import type { CallContext } from '../lib/session-update.js'
+import { mediaNcco, talk, BUSY_MESSAGE, CLOSING_MESSAGE, UNAVAILABLE_MESSAGE, type Rate } from '../lib/vonage/ncco.js'
+import { deriveTokenKey } from '../lib/security/tokens.js'
+import { decodeOutboundContext, OUTBOUND_CONTEXT_PURPOSE } from '../lib/vonage/outbound-context.js'
+import { maskNumber } from '../lib/log/logger.js'
+import type { CallContext } from '../lib/realtime/session-update.js'
 
 type Params = Record<string, unknown>
 

@@ -4,9 +4,9 @@ import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { isLocalRequest, softphoneAccess, type Access, type SoftphoneMode } from '../lib/softphone-access.js'
-import { registerSecrets } from '../lib/logger.js'
-import type { CallContext } from '../lib/session-update.js'
+import { isLocalRequest, softphoneAccess, type Access, type SoftphoneMode } from '../lib/security/softphone-access.js'
+import { registerSecrets } from '../lib/log/logger.js'
+import type { CallContext } from '../lib/realtime/session-update.js'
 
 /** public/ from source (tsx) and from dist/ alike. */
 function publicDir (): string {

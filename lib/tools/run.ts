@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import { scrubSecrets } from '../logger.js'
+import { scrubSecrets } from '../log/logger.js'
 import type { ToolRegistry } from './registry.js'
 import { ToolError, type ToolContext, type ToolOutput } from './types.js'
 

@@ -1,4 +1,4 @@
-import { maskNumber } from '../logger.js'
+import { maskNumber } from '../log/logger.js'
 import { ToolError, type ToolDefinition } from './types.js'
 
 export interface TransferOptions {

@@ -1,5 +1,5 @@
-import type { CallContext } from '../session-update.js'
-import type { Log } from '../logger.js'
+import type { CallContext } from '../realtime/session-update.js'
+import type { Log } from '../log/logger.js'
 
 /**
  * A tool the model can call: one module, no Fastify. The registry turns

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { Ajv, type ErrorObject } from 'ajv'
-import { postSigned } from '../hmac-webhook.js'
+import { postSigned } from '../security/hmac.js'
 import { TOOL_NAME_RE } from './registry.js'
 import { ToolError, type JsonSchemaObject, type ToolDefinition } from './types.js'
 

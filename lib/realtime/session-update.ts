@@ -1,0 +1,62 @@
+import { maskNumber } from '../log/logger.js'
+
+/** What the model is told about the call it is on. */
+export interface CallContext {
+  direction: 'inbound' | 'outbound' | 'softphone'
+  from?: string
+  to?: string
+  /** Caller-supplied context of an outbound call (POST /connect `context`). */
+  extra?: Record<string, unknown>
+}
+
+export interface SessionSettings {
+  persona: string
+  voice: string
+  turnDetection: 'server_vad' | 'semantic_vad'
+  transcriptionModel: string
+  transcriptionLanguage: string
+  noiseReduction: 'near_field' | 'far_field' | 'off'
+  tools?: unknown[]
+}
+
+/** Call facts appended to the persona so the model can use them, without phone numbers in full. */
+export function describeCall (c: CallContext): string {
+  const lines = ['', '# この通話について / About this call']
+  const dir = { inbound: '着信（相手からの電話）/ inbound', outbound: '発信（こちらからの電話）/ outbound', softphone: 'ブラウザのテスト通話 / browser test call' }[c.direction]
+  lines.push(`- 種類 / direction: ${dir}`)
+  if (c.from !== undefined && c.from !== '') lines.push(`- 発信者番号 / caller: 末尾 ${maskNumber(c.from).slice(-4)}`)
+  if (c.to !== undefined && c.to !== '') lines.push(`- 着信番号 / called: 末尾 ${maskNumber(c.to).slice(-4)}`)
+  if (c.extra !== undefined && Object.keys(c.extra).length > 0) lines.push(`- 用件などの情報 / context: ${JSON.stringify(c.extra)}`)
+  return lines.join('\n')
+}
+
+/** The GA `session.update` for a phone call: 24 kHz PCM both ways, VAD, transcription. */
+export function sessionUpdate (s: SessionSettings, call: CallContext): Record<string, unknown> {
+  const turnDetection = s.turnDetection === 'semantic_vad'
+    ? { type: 'semantic_vad', eagerness: 'auto', create_response: true, interrupt_response: true }
+    // Phone lines are noisy and callers pause mid-sentence: a slightly longer silence than the default avoids cutting them off.
+    : { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500, create_response: true, interrupt_response: true }
+  const input: Record<string, unknown> = {
+    format: { type: 'audio/pcm', rate: 24000 },
+    turn_detection: turnDetection,
+    noise_reduction: s.noiseReduction === 'off' ? null : { type: s.noiseReduction }
+  }
+  if (s.transcriptionModel !== '') input.transcription = { model: s.transcriptionModel, language: s.transcriptionLanguage }
+  const session: Record<string, unknown> = {
+    type: 'realtime',
+    instructions: s.persona + describeCall(call),
+    output_modalities: ['audio'],
+    audio: {
+      input,
+      output: { format: { type: 'audio/pcm', rate: 24000 }, voice: s.voice }
+    }
+  }
+  if (s.tools !== undefined && s.tools.length > 0) {
+    session.tools = s.tools
+    session.tool_choice = 'auto'
+  }
+  return { type: 'session.update', session }
+}
+
+/** The assistant speaks first, as the persona says. */
+export const GREET_FIRST = { type: 'response.create' } as const

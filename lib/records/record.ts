@@ -1,0 +1,236 @@
+import type { CallStats, EndReason, Usage } from '../call/session.js'
+import type { CallContext } from '../realtime/session-update.js'
+import { maskNumber } from '../log/logger.js'
+import type { Outcome, ToolUse } from '../call/notes.js'
+
+/** USD per 1M tokens (PRICE_* settings). */
+export interface Prices {
+  audioInput: number
+  audioOutput: number
+  textInput: number
+  textOutput: number
+  cachedInput: number
+}
+
+export interface Cost {
+  currency: 'USD'
+  total: number
+  audioInput: number
+  audioOutput: number
+  textInput: number
+  textOutput: number
+  cachedInput: number
+  pricesPer1M: Prices
+}
+
+export interface Turn {
+  role: 'caller' | 'assistant'
+  text: string
+  /** ms since the call started. */
+  atMs: number
+  /** The caller spoke over this assistant turn, so not all of it was heard. */
+  interrupted?: boolean
+}
+
+export interface CallRecord {
+  type: 'call.record'
+  version: 1
+  callId: string
+  direction: CallContext['direction']
+  from: string
+  to: string
+  startedAt: string
+  endedAt: string
+  durationMs: number
+  outcome: Outcome
+  endReason: EndReason
+  outcomeDetail?: Record<string, string>
+  turns: { caller: number, assistant: number }
+  /** Absent when LOG_TRANSCRIPTS=false (in the log; the webhook always gets it). */
+  transcript?: Turn[]
+  bargeIns: number
+  dtmfCount: number
+  tools: ToolUse[]
+  usage: Usage & { inputCachedAudioTokens: number, inputCachedTextTokens: number }
+  cost: Cost
+  audio: { callerMs: number, assistantMs: number, connectToFirstAudioMs: number | null }
+  upstreamErrors: number
+}
+
+/** Keys of a phone keypad (A-D exist on some), as Vonage's websocket:dtmf reports them. */
+export function isKeypadDigit (digit: string): boolean {
+  return /^[0-9*#A-D]$/i.test(digit)
+}
+
+const MAX_TURNS = 1000
+const MAX_TURN_CHARS = 4000
+
+interface Slot extends Turn {
+  itemId: string
+  filled: boolean
+}
+
+/**
+ * Follows one call's Realtime events and keeps the conversation in order.
+ * Input transcription runs apart from responses, so a caller's words can be
+ * transcribed after the assistant has answered them: each turn takes its
+ * place when its item appears (input_audio_buffer.committed,
+ * response.output_item.added) and its text when the transcript arrives.
+ */
+export class CallRecorder {
+  readonly startedAt = Date.now()
+  readonly #slots: Slot[] = []
+  readonly #byItem = new Map<string, Slot>()
+  dtmfCount = 0
+  /** Cached input split by modality, when response.done reports it. */
+  cachedAudio = 0
+  cachedText = 0
+
+  /** Returns the turn completed by this event, if any (to be logged). */
+  onEvent (e: { type: string, [k: string]: unknown }): Turn | null {
+    switch (e.type) {
+      case 'input_audio_buffer.committed':
+        if (typeof e.item_id === 'string') this.#slot(e.item_id, 'caller')
+        return null
+      case 'response.output_item.added': {
+        const item = e.item as { id?: unknown, type?: unknown, role?: unknown } | undefined
+        if (item?.type === 'message' && item.role === 'assistant' && typeof item.id === 'string') this.#slot(item.id, 'assistant')
+        return null
+      }
+      case 'conversation.item.input_audio_transcription.completed':
+        return typeof e.item_id === 'string' ? this.#fill(e.item_id, 'caller', e.transcript) : null
+      case 'response.output_audio_transcript.done':
+        return typeof e.item_id === 'string' ? this.#fill(e.item_id, 'assistant', e.transcript) : null
+      case 'response.done': {
+        const d = (e.response as { usage?: { input_token_details?: { cached_tokens_details?: { audio_tokens?: unknown, text_tokens?: unknown } } } } | undefined)?.usage?.input_token_details?.cached_tokens_details
+        if (typeof d?.audio_tokens === 'number') this.cachedAudio += d.audio_tokens
+        if (typeof d?.text_tokens === 'number') this.cachedText += d.text_tokens
+        return null
+      }
+      default:
+        return null
+    }
+  }
+
+  /** A barge-in cut this assistant item. */
+  interrupted (itemId: string): void {
+    const s = this.#byItem.get(itemId)
+    if (s !== undefined) s.interrupted = true
+  }
+
+  get turns (): Turn[] {
+    return this.#slots.filter(s => s.filled).map(({ role, text, atMs, interrupted }) => interrupted === true ? { role, text, atMs, interrupted } : { role, text, atMs })
+  }
+
+  #slot (itemId: string, role: Turn['role']): Slot | null {
+    const existing = this.#byItem.get(itemId)
+    if (existing !== undefined) return existing
+    if (this.#slots.length >= MAX_TURNS) return null
+    const slot: Slot = { itemId, role, text: '', atMs: Date.now() - this.startedAt, filled: false }
+    this.#slots.push(slot)
+    this.#byItem.set(itemId, slot)
+    return slot
+  }
+
+  #fill (itemId: string, role: Turn['role'], transcript: unknown): Turn | null {
+    if (typeof transcript !== 'string') return null
+    const text = transcript.trim().slice(0, MAX_TURN_CHARS)
+    if (text === '') return null
+    const slot = this.#slot(itemId, role)
+    if (slot === null) return null
+    slot.text = text
+    slot.filled = true
+    return { role: slot.role, text, atMs: slot.atMs }
+  }
+}
+
+/** The outcome of a call nothing marked (end_call and transfer_call mark theirs). */
+export function outcomeOf (reason: EndReason): Outcome {
+  switch (reason) {
+    case 'upstream-failed':
+    case 'upstream-closed': return 'upstream-failure'
+    case 'no-media': return 'no-media'
+    case 'slow-consumer': return 'media-failure'
+    case 'shutdown': return 'shutdown'
+    default: return 'completed'
+  }
+}
+
+const round6 = (n: number): number => Math.round(n * 1e6) / 1e6
+
+/**
+ * Cost of the tokens at the given prices. Cached tokens are a subset of the
+ * input tokens and billed at the cached price; when response.done did not say
+ * which modality they were, they are split in proportion to the input.
+ */
+export function estimateCost (u: Usage, prices: Prices, cachedSplit: { audio: number, text: number } = { audio: 0, text: 0 }): Cost {
+  let cachedAudio = cachedSplit.audio
+  let cachedText = cachedSplit.text
+  if (cachedAudio + cachedText === 0 && u.inputCachedTokens > 0) {
+    const input = u.inputAudioTokens + u.inputTextTokens
+    cachedAudio = input > 0 ? Math.round(u.inputCachedTokens * u.inputAudioTokens / input) : 0
+    cachedText = u.inputCachedTokens - cachedAudio
+  }
+  const per = (tokens: number, price: number): number => Math.max(0, tokens) * price / 1e6
+  const parts = {
+    audioInput: per(u.inputAudioTokens - cachedAudio, prices.audioInput),
+    audioOutput: per(u.outputAudioTokens, prices.audioOutput),
+    textInput: per(u.inputTextTokens - cachedText, prices.textInput),
+    textOutput: per(u.outputTextTokens, prices.textOutput),
+    cachedInput: per(cachedAudio + cachedText, prices.cachedInput)
+  }
+  const total = parts.audioInput + parts.audioOutput + parts.textInput + parts.textOutput + parts.cachedInput
+  return {
+    currency: 'USD',
+    total: round6(total),
+    audioInput: round6(parts.audioInput),
+    audioOutput: round6(parts.audioOutput),
+    textInput: round6(parts.textInput),
+    textOutput: round6(parts.textOutput),
+    cachedInput: round6(parts.cachedInput),
+    pricesPer1M: prices
+  }
+}
+
+export interface RecordInput {
+  stats: CallStats
+  call: CallContext
+  recorder: CallRecorder
+  outcome?: Outcome
+  outcomeDetail?: Record<string, string>
+  tools: ToolUse[]
+  prices: Prices
+  endedAt?: number
+}
+
+export function buildCallRecord (i: RecordInput): CallRecord {
+  const { stats, recorder } = i
+  const turns = recorder.turns
+  const endedAt = i.endedAt ?? Date.now()
+  const cachedSplit = { audio: recorder.cachedAudio, text: recorder.cachedText }
+  const cost = estimateCost(stats.usage, i.prices, cachedSplit)
+  const record: CallRecord = {
+    type: 'call.record',
+    version: 1,
+    callId: stats.callId,
+    direction: stats.direction,
+    from: maskNumber(i.call.from ?? ''),
+    to: maskNumber(i.call.to ?? ''),
+    startedAt: new Date(recorder.startedAt).toISOString(),
+    endedAt: new Date(endedAt).toISOString(),
+    durationMs: stats.durationMs,
+    outcome: i.outcome ?? outcomeOf(stats.reason),
+    endReason: stats.reason,
+    turns: { caller: turns.filter(t => t.role === 'caller').length, assistant: turns.filter(t => t.role === 'assistant').length },
+    transcript: turns,
+    bargeIns: stats.bargeIns,
+    dtmfCount: recorder.dtmfCount,
+    tools: i.tools,
+    usage: { ...stats.usage, inputCachedAudioTokens: recorder.cachedAudio, inputCachedTextTokens: recorder.cachedText },
+    cost,
+    audio: { callerMs: stats.callerAudioMs, assistantMs: stats.assistantAudioMs, connectToFirstAudioMs: stats.connectToFirstAudioMs },
+    upstreamErrors: stats.upstreamErrors
+  }
+  if (i.outcomeDetail !== undefined && Object.keys(i.outcomeDetail).length > 0) record.outcomeDetail = i.outcomeDetail
+  return record
+}

@@ -1,0 +1,47 @@
+import type { TestContext } from 'node:test'
+import { readFileSync } from 'node:fs'
+import { build, type Built } from './build.js'
+import { startFakeRealtime, type FakeRealtime, type FakeRealtimeOptions } from '../fakes/realtime-server.js'
+import { VonageMediaClient, type MediaClientOptions } from '../fakes/vonage-media-client.js'
+import { readWavPcm16 } from '../../lib/audio/wav.js'
+
+export const callerPcm16k = readWavPcm16(readFileSync(new URL('../fixtures/audio/caller-ja-16k.wav', import.meta.url))).samples
+export const assistantPcm24k = readWavPcm16(readFileSync(new URL('../fixtures/audio/assistant-ja-24k.wav', import.meta.url))).samples
+
+export interface CallRig extends Built {
+  fake: FakeRealtime
+  port: number
+  /** Answers like Vonage does (POST JSON), returns the NCCO. */
+  answer: (body?: Record<string, unknown>, path?: string) => Promise<Array<Record<string, any>>>
+  /** Opens the NCCO's WebSocket like Vonage does. */
+  dial: (ncco: Array<Record<string, any>>, o?: MediaClientOptions) => Promise<VonageMediaClient>
+}
+
+/** The app listening on loopback with a fake Realtime API behind it. */
+export async function callRig (t: TestContext, env: Record<string, string | number | boolean> = {}, fakeOpts: FakeRealtimeOptions = {}): Promise<CallRig> {
+  const fake = await startFakeRealtime({ answer: assistantPcm24k.subarray(0, 24000 * 2), ...fakeOpts })
+  t.after(() => fake.close())
+  const built = await build(t, { OPENAI_BASE_URL: fake.baseUrl, ...env })
+  await built.app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (built.app.server.address() as { port: number }).port
+  let n = 0
+  return {
+    ...built,
+    fake,
+    port,
+    answer: async (body = {}, path = '/incoming-call') => {
+      const res = await built.app.inject({ method: 'POST', url: path, payload: { uuid: `call-${++n}-${Date.now()}`, conversation_uuid: 'CON-1', from: '818012345678', to: '815031023332', ...body } })
+      if (res.statusCode !== 200) throw new Error(`answer webhook: ${res.statusCode} ${res.body}`)
+      return res.json()
+    },
+    dial: async (ncco, o = {}) => {
+      const connect = ncco.find(a => a.action === 'connect')
+      if (connect === undefined) throw new Error('NCCO has no connect action')
+      const uri = String(connect.endpoint[0].uri).replace(/^wss:\/\/[^/]+/, `ws://127.0.0.1:${port}`)
+      const rate = Number(/rate=(\d+)/.exec(String(connect.endpoint[0]['content-type']))?.[1]) as 8000 | 16000 | 24000
+      const client = await VonageMediaClient.connect(uri, { rate, ...o })
+      t.after(() => client.close())
+      return client
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { assistantPcm24k } from '../../helpers/call-rig.js'
+import { conversationRig, type ConversationRig } from '../../helpers/conversation.js'
+import { waitFor } from '../../fakes/realtime-server.js'
+import { build } from '../../helpers/build.js'
+
+const TRANSFER_ENV = { VONAGE_TRANSFER_NUMBER: '+81312345678', VONAGE_TRANSFER_ALLOWLIST: '+81611112222, +81922223333' }
+
+function sessionTools (rig: ConversationRig): string[] {
+  const update = rig.conn.events.find(e => e.type === 'session.update')!.session as { tools?: Array<{ name: string }> }
+  return (update.tools ?? []).map(x => x.name)
+}
+
+async function callRecord (rig: ConversationRig): Promise<Record<string, any>> {
+  await waitFor(() => rig.logs.some(l => l.msg === 'call record'), 3000, 'the call record')
+  return rig.logs.find(l => l.msg === 'call record')!.record as Record<string, any>
+}
+
+test('end_call after a spoken goodbye: PUT hangup once its last frame has gone out, not before, not seconds after; no extra response', async (t) => {
+  const rig = await conversationRig(t)
+  const goodbye = assistantPcm24k.subarray(0, 24000 * 1.5)
+  const framesBefore = rig.media.frames.length
+  const creates = rig.responseCreates().length
+  await rig.fake.functionCall(rig.conn, { name: 'end_call', arguments: '{"reason":"caller said goodbye"}', say: goodbye })
+  await waitFor(() => rig.vonage.requests.some(r => r.method === 'PUT'), 8000, 'the hangup')
+  const put = rig.vonage.requests.find(r => r.method === 'PUT')!
+  assert.equal(put.path, `/v1/calls/${rig.uuid}`)
+  assert.deepEqual(put.body, { action: 'hangup' })
+  assert.ok(put.auth.ok, `JWT: ${put.auth.reason ?? ''}`)
+
+  const goodbyeFrames = Math.floor(1500 / 20)
+  const lastFrame = rig.media.frames.at(-1)!
+  const sentBeforePut = rig.media.frames.filter(f => f.at <= put.at).length - framesBefore
+  assert.ok(sentBeforePut >= goodbyeFrames, `all ${goodbyeFrames} goodbye frames went out before the hangup (${sentBeforePut})`)
+  assert.ok(put.at >= lastFrame.at, 'the hangup follows the last frame')
+  assert.ok(put.at - lastFrame.at < 1000, `and is not seconds late (${Math.round(put.at - lastFrame.at)} ms)`)
+
+  await waitFor(() => rig.media.closedAt !== null && rig.conn.closedAt !== null, 2000, 'the call closed')
+  assert.equal(rig.vonage.requests.filter(r => r.method === 'PUT').length, 1)
+  assert.equal(rig.responseCreates().length, creates, 'the goodbye was said: no new response')
+  assert.equal(rig.outputs()[0]?.parsed.ok, true)
+  const record = await callRecord(rig)
+  assert.equal(record.outcome, 'ended-by-ai')
+  assert.deepEqual(record.outcomeDetail, { reason: 'caller said goodbye' })
+  assert.deepEqual(record.tools.map((x: { name: string, ok: boolean }) => [x.name, x.ok]), [['end_call', true]])
+  assert.deepEqual(rig.conn.invalid, [])
+  assert.deepEqual(rig.fake.selfInvalid, [])
+})
+
+test('end_call without a goodbye: the model is asked for one, and the hangup follows its last frame', async (t) => {
+  const rig = await conversationRig(t, {}, { answer: assistantPcm24k.subarray(0, 24000) })
+  const creates = rig.responseCreates().length
+  const framesBefore = rig.media.frames.length
+  await rig.fake.functionCall(rig.conn, { name: 'end_call', arguments: '{}' })
+  await waitFor(() => rig.outputs().length === 1, 2000, 'the output')
+  assert.match(rig.outputs()[0]!.parsed.message, /goodbye/)
+  await waitFor(() => rig.responseCreates().length === creates + 1, 2000, 'the goodbye requested')
+  await waitFor(() => rig.vonage.requests.some(r => r.method === 'PUT'), 8000, 'the hangup')
+  const put = rig.vonage.requests.find(r => r.method === 'PUT')!
+  assert.deepEqual(put.body, { action: 'hangup' })
+  // The end_call response itself has no audio: every frame since is the goodbye.
+  const heard = rig.media.frames.filter(f => f.at <= put.at).length - framesBefore
+  assert.ok(heard >= 50, `the 1 s goodbye played before the hangup (${heard} frames)`)
+  const lastFrame = rig.media.frames.at(-1)!
+  assert.ok(put.at >= lastFrame.at && put.at - lastFrame.at < 1000, `${Math.round(put.at - lastFrame.at)} ms after the last frame`)
+  assert.equal((await callRecord(rig)).outcome, 'ended-by-ai')
+  assert.deepEqual(rig.conn.invalid, [])
+})
+
+test('end_call spoken over by the caller does not hang up; without the Vonage API the call audio is closed instead', async (t) => {
+  const rig = await conversationRig(t)
+  const creates = rig.responseCreates().length
+  await rig.fake.functionCall(rig.conn, { name: 'end_call', arguments: '{}', say: assistantPcm24k.subarray(0, 4800), cancelled: true })
+  await waitFor(() => rig.outputs().length === 1, 2000, 'the output')
+  assert.equal(rig.outputs()[0]!.parsed.error, 'interrupted')
+  await new Promise(resolve => setTimeout(resolve, 600))
+  assert.equal(rig.vonage.requests.length, 0)
+  assert.equal(rig.responseCreates().length, creates, 'the VAD response answers the caller, not us')
+  assert.equal(rig.app.bridge.sessions.get(rig.uuid)?.ended, false)
+
+  const noApi = await conversationRig(t, { VONAGE_APPLICATION_ID: '' })
+  await noApi.fake.functionCall(noApi.conn, { name: 'end_call', arguments: '{}', say: assistantPcm24k.subarray(0, 4800) })
+  await waitFor(() => noApi.media.closedAt !== null, 5000, 'the media socket closed by the bridge')
+  assert.equal(noApi.media.closeCode, 1000)
+  assert.equal(noApi.vonage.requests.length, 0)
+  assert.equal((await callRecord(noApi)).outcome, 'ended-by-ai')
+})
+
+test('transfer_call to an allowed number: a connect NCCO through PUT transfer after the model\'s words, then the model session is closed', async (t) => {
+  const rig = await conversationRig(t, TRANSFER_ENV)
+  assert.ok(sessionTools(rig).includes('transfer_call'))
+  const framesBefore = rig.media.frames.length
+  await rig.fake.functionCall(rig.conn, { name: 'transfer_call', arguments: '{"number":"+81 6-1111-2222","reason":"wants a human"}', say: assistantPcm24k.subarray(0, 24000 / 2) })
+  await waitFor(() => rig.vonage.requests.some(r => r.method === 'PUT'), 8000, 'the transfer')
+  const put = rig.vonage.requests.find(r => r.method === 'PUT')!
+  assert.equal(put.path, `/v1/calls/${rig.uuid}`)
+  assert.ok(put.auth.ok)
+  assert.deepEqual(put.body, {
+    action: 'transfer',
+    destination: { type: 'ncco', ncco: [{ action: 'connect', from: '815031023332', endpoint: [{ type: 'phone', number: '81611112222' }] }] }
+  })
+  assert.ok(rig.media.frames.filter(f => f.at <= put.at).length - framesBefore >= 25, '"I\'ll put you through" played first')
+  await waitFor(() => rig.conn.closedAt !== null, 2000, 'the upstream closed')
+  const record = await callRecord(rig)
+  assert.equal(record.outcome, 'transferred')
+  assert.deepEqual(record.outcomeDetail, { destination: '+*******2222' })
+  assert.deepEqual(rig.conn.invalid, [])
+})
+
+test('transfer_call refuses numbers off the allowlist (the model is told), and uses VONAGE_TRANSFER_NUMBER when none is named', async (t) => {
+  const rig = await conversationRig(t, TRANSFER_ENV)
+  const creates = rig.responseCreates().length
+  await rig.fake.functionCall(rig.conn, { name: 'transfer_call', arguments: '{"number":"+819099998888"}' })
+  await waitFor(() => rig.outputs().length === 1 && rig.responseCreates().length === creates + 1, 2000, 'the refusal and a response')
+  const refusal = rig.outputs()[0]!.parsed
+  assert.equal(refusal.error, 'destination_not_allowed')
+  assert.ok(!JSON.stringify(refusal).includes('9099998888'), 'the number is masked in what the model reads back')
+  assert.equal(rig.vonage.requests.length, 0)
+  assert.equal(rig.app.bridge.sessions.get(rig.uuid)?.ended, false)
+  await waitFor(() => rig.logs.some(l => l.msg === 'tool call failed: the model is told'), 1000)
+  await new Promise(resolve => setTimeout(resolve, 300)) // the model's reply
+
+  await rig.fake.functionCall(rig.conn, { name: 'transfer_call', arguments: '{}' })
+  await waitFor(() => rig.vonage.requests.some(r => r.method === 'PUT'), 8000, 'the default transfer')
+  const put = rig.vonage.requests.find(r => r.method === 'PUT')!
+  assert.deepEqual((put.body as any).destination.ncco[0].endpoint, [{ type: 'phone', number: '81312345678' }])
+  assert.equal((await callRecord(rig)).outcome, 'transferred')
+})
+
+test('a failed transfer is told to the model and the call goes on', async (t) => {
+  const rig = await conversationRig(t, TRANSFER_ENV)
+  rig.vonage.fail({ method: 'PUT', path: /^\/v1\/calls\//, status: 500, title: 'Internal Error' })
+  const creates = rig.responseCreates().length
+  await rig.fake.functionCall(rig.conn, { name: 'transfer_call', arguments: '{"number":"+81922223333"}' })
+  await waitFor(() => rig.outputs().length === 1, 8000, 'the failure')
+  const out = rig.outputs()[0]!.parsed
+  assert.equal(out.error, 'transfer_failed')
+  assert.match(out.message, /HTTP 500/)
+  await waitFor(() => rig.responseCreates().length === creates + 1, 2000, 'the model asked to tell the caller')
+  assert.equal(rig.conn.closedAt, null)
+  assert.equal(rig.app.bridge.sessions.get(rig.uuid)?.ended, false)
+  const warn = rig.logs.find(l => l.msg === 'transfer failed: telling the model')!
+  assert.equal(warn.level, 40)
+  assert.ok(!JSON.stringify(rig.logs).includes('81922223333'), 'the destination is masked in the log')
+})
+
+test('transfer_call is offered only with a destination and the Vonage API', async (t) => {
+  const plain = await conversationRig(t)
+  assert.deepEqual(sessionTools(plain), ['end_call'])
+  const { app, logs } = await build(t, { VONAGE_TRANSFER_NUMBER: '+81312345678' })
+  assert.deepEqual(app.toolRegistry.names(), ['end_call'])
+  assert.ok(logs.some(l => l.level === 40 && String(l.msg).includes('transfer_call is not offered')))
+  await assert.rejects(build(t, { VONAGE_TRANSFER_ALLOWLIST: '+81312345678,0312345678' }), /VONAGE_TRANSFER_ALLOWLIST has a malformed number \("0312345678"\)/)
+  await assert.rejects(build(t, { VONAGE_TRANSFER_NUMBER: '03-1234-5678' }), /VONAGE_TRANSFER_NUMBER is malformed/)
+})

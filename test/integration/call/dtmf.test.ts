@@ -1,0 +1,47 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { conversationRig } from '../../helpers/conversation.js'
+import { waitFor } from '../../fakes/realtime-server.js'
+
+function userMessages (events: Array<{ type: string, [k: string]: unknown }>): Array<{ index: number, text: string }> {
+  return events.flatMap((e, index) => {
+    const item = e.item as { type?: string, role?: string, content?: Array<{ type: string, text?: string }> } | undefined
+    if (e.type !== 'conversation.item.create' || item?.type !== 'message' || item.role !== 'user') return []
+    return [{ index, text: item.content?.find(c => c.type === 'input_text')?.text ?? '' }]
+  })
+}
+
+test('a keypad press reaches the model as a short user message, then a response request', async (t) => {
+  // Paced answers (400 ms), so the later presses arrive while one plays.
+  const rig = await conversationRig(t, {}, { burst: false })
+  const creates = rig.responseCreates().length
+  rig.media.sendRaw(JSON.stringify({ event: 'websocket:dtmf', digit: '1', duration: 260 }))
+  await waitFor(() => userMessages(rig.conn.events).length === 1 && rig.responseCreates().length === creates + 1, 2000, 'the DTMF message and response.create')
+  const [msg] = userMessages(rig.conn.events)
+  assert.equal(msg!.text, '発信者がキーパッドの 1 を押しました (the caller pressed 1)')
+  assert.ok(rig.responseCreates().at(-1)! > msg!.index)
+  // Its answer plays; presses during it wait for it and are answered together.
+  await new Promise(resolve => setTimeout(resolve, 100))
+  for (const digit of ['#', '*']) rig.media.sendRaw(JSON.stringify({ event: 'websocket:dtmf', digit, duration: 100 }))
+  rig.media.sendRaw(JSON.stringify({ event: 'websocket:dtmf', digit: '<script>', duration: 100 }))
+  await waitFor(() => userMessages(rig.conn.events).length === 3, 2000, 'two more messages')
+  assert.deepEqual(userMessages(rig.conn.events).map(m => m.text.match(/キーパッドの (.) を/)?.[1]), ['1', '#', '*'], 'junk is not passed on')
+  await waitFor(() => rig.responseCreates().length === creates + 2, 3000, 'one more response')
+  await new Promise(resolve => setTimeout(resolve, 300))
+  assert.equal(rig.responseCreates().length, creates + 2)
+  assert.ok(!rig.logs.some(l => l.msg === 'realtime error event'))
+  assert.deepEqual(rig.conn.invalid, [])
+  assert.ok(!JSON.stringify(rig.logs).includes('キーパッド'), 'digits are not logged')
+  await rig.media.close()
+  await waitFor(() => rig.logs.some(l => l.msg === 'call record'), 2000)
+  assert.equal((rig.logs.find(l => l.msg === 'call record')!.record as { dtmfCount: number }).dtmfCount, 3)
+})
+
+test('DTMF_TO_MODEL=false keeps keypad presses from the model', async (t) => {
+  const rig = await conversationRig(t, { DTMF_TO_MODEL: false })
+  const creates = rig.responseCreates().length
+  rig.media.sendRaw(JSON.stringify({ event: 'websocket:dtmf', digit: '5', duration: 260 }))
+  await new Promise(resolve => setTimeout(resolve, 400))
+  assert.equal(userMessages(rig.conn.events).length, 0)
+  assert.equal(rig.responseCreates().length, creates)
+})
