@@ -1,0 +1,27 @@
+/**
+ * What a call session tells the plugins around it (tools, records, the
+ * softphone, metrics, the console). Plugins listen here and keep their
+ * per-call state on the session (`session.ext`), not in module globals.
+ */
+import type { CallStats } from './session.js'
+
+export type Role = 'caller' | 'assistant'
+
+export interface SessionEventMap {
+  /** The media socket attached. */
+  media: []
+  /** The engine accepted the session configuration. */
+  ready: []
+  /** One finalised line of the conversation; `atMs` counts from the call's start. */
+  transcript: [{ role: Role, itemId: string, text: string, atMs: number }]
+  /** The caller's first audio frame reached the caller's ear this long after media attached. */
+  'first-audio': [{ ms: number }]
+  /** Caller speech taken as an interruption: the answer was cut at `heardMs` of `itemId` (null: nothing was playing). */
+  'barge-in': [{ itemId: string, heardMs: number } | null]
+  /** Caller sound taken as a backchannel (aizuchi, noise): the answer went on. */
+  backchannel: [{ ms: number, text: string | null }]
+  'tool-call': [{ callId: string, name: string, arguments: string }]
+  dtmf: [digit: string]
+  /** The call is over; stats are final. */
+  end: [CallStats]
+}

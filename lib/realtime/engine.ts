@@ -1,0 +1,78 @@
+/**
+ * What a call session needs of a speech-to-speech engine. The session talks
+ * to this, never to Realtime events, so that a second engine (OpenAI's
+ * GPT-Live: 16 kHz PCM, turns decided by the engine, no truncate) can sit
+ * beside the Realtime one in lib/realtime/.
+ *
+ * This is the contract between lib/call and lib/realtime: add to it, and
+ * change both sides together.
+ */
+import type { EventEmitter } from 'node:events'
+
+/** PCM rates an engine may speak: 16-bit little-endian mono. */
+export type EngineRate = 16000 | 24000
+
+export interface EngineUsage {
+  inputTokens: number
+  outputTokens: number
+  inputAudioTokens: number
+  inputTextTokens: number
+  inputCachedTokens: number
+  outputAudioTokens: number
+  outputTextTokens: number
+}
+
+/** Why an engine stopped: each cause names what the operator should check. */
+export type EngineFailure =
+  | 'unreachable' // DNS, refused, TLS: check OPENAI_BASE_URL / network
+  | 'unauthorized' // 401/403 at the handshake: check OPENAI_API_KEY
+  | 'handshake' // any other refused handshake (404 unknown model, 429, 5xx)
+  | 'config-refused' // the engine answered our session configuration with an error
+  | 'closed' // the engine closed a live session
+  | 'stalled' // nothing from the engine for too long while it owed us a response
+  | 'too-large' // a message over the size limit
+
+export interface EngineEventMap {
+  /** The engine accepted the session configuration (Realtime: session.updated). */
+  ready: []
+  /** The caller started speaking (engine-side VAD). */
+  'speech-started': [{ audioStartMs: number }]
+  'speech-stopped': [{ audioEndMs: number }]
+  /** A response (the assistant's turn) began. */
+  'response-started': [{ responseId: string }]
+  /** Assistant audio at `outputRate`, base64, as the engine sent it (bytes or string). */
+  audio: [{ responseId: string, itemId: string, base64: Buffer | string }]
+  'audio-done': [{ itemId: string }]
+  'response-done': [{ responseId: string, status: string, usage: EngineUsage | null }]
+  /** The caller's words for one turn, once final. */
+  'caller-transcript': [{ itemId: string, text: string }]
+  /** The assistant's words for one item, once final. */
+  'assistant-transcript': [{ itemId: string, text: string }]
+  'tool-call': [{ callId: string, name: string, arguments: string }]
+  /** A non-fatal error the engine reported; the session goes on. */
+  warning: [{ code: string, message: string }]
+  /** The engine is gone; the session apologises and ends. */
+  failed: [{ cause: EngineFailure, detail: string }]
+}
+
+export interface SpeechEngine extends EventEmitter<EngineEventMap> {
+  readonly inputRate: EngineRate
+  readonly outputRate: EngineRate
+  /** False for engines that cannot cut an item at what the caller heard (GPT-Live). */
+  readonly canTruncate: boolean
+  /** Opens the connection and sends the session configuration. */
+  connect: () => void
+  /** Caller audio at `inputRate` (16-bit LE mono). */
+  appendAudio: (pcm: Uint8Array) => void
+  /** Asks the engine to speak now (the greeting, a check-in), optionally with one-off instructions. */
+  startResponse: (opts?: { instructions?: string }) => boolean
+  cancelResponse: () => void
+  /** The caller heard `heardMs` of `itemId` and no more. */
+  truncate: (itemId: string, heardMs: number) => void
+  /** A user message in text (a key press, a note from the bridge). */
+  addUserText: (text: string) => boolean
+  /** A tool's result; `respond` asks the engine to answer with it. */
+  sendToolResult: (callId: string, output: string, respond: boolean) => boolean
+  /** Closes the connection (idempotent). */
+  close: () => void
+}
