@@ -68,10 +68,9 @@ test('default (auto): open to a browser on this machine, even when listening on 
   assert.equal(body.rate, 16000)
   const url = new URL(body.wsUrl)
   assert.equal(`${url.protocol}//${url.host}${url.pathname}`, 'ws://localhost:3000/media')
-  const token = app.bridge.verifyToken(url.searchParams.get('token')!)
+  const token = app.mediaTokens.verify(url.searchParams.get('token')!)
   assert.ok(token.ok)
-  assert.equal(token.payload.c, body.id)
-  assert.equal(token.payload.d, 'softphone')
+  assert.equal(token.claims.c, body.id)
   assert.equal(app.bridge.sessions.get(body.id)?.call.direction, 'softphone')
 })
 
