@@ -367,3 +367,12 @@ test('machineDetection: sent as machine_detection; continue is routed to the eve
   assert.equal(bad.statusCode, 400)
   assert.match(bad.json().message, /machineDetection must be one of hangup, continue/)
 })
+
+test('on Fly, the machine placing the call names itself in the answer and event URLs, so it also holds the call', async (t) => {
+  const vonage = await fake(t)
+  const { app } = await outboundApp(t, vonage, { FLY_MACHINE_ID: '3d8d9e1b2c4f87' })
+  assert.equal((await connect(app, { to: TO })).statusCode, 201)
+  const body = vonage.requests[0]!.body as Record<string, unknown>
+  assert.match((body.answer_url as string[])[0]!, /\/answer\?ctx=[A-Za-z0-9_.-]+&m=3d8d9e1b2c4f87$/)
+  assert.deepEqual(body.event_url, ['https://bridge.example.test/event?md=hangup&m=3d8d9e1b2c4f87'])
+})
