@@ -139,7 +139,7 @@ test('signed: a verified answer webhook may greet early', async (t) => {
 test('signed: a Vonage media socket without a Vonage JWT, or with a bad or reused one, is refused before the upgrade', async (t) => {
   const r = await rig(t, { VONAGE_SIGNATURE_SECRET: SECRET })
   const ncco = await signedAnswer(r, 'jwt-1')
-  const connect = ncco.find(a => a.action === 'connect')
+  const connect = ncco.find(a => a.action === 'connect')!
   assert.deepEqual(connect.endpoint[0].authorization, { type: 'vonage' })
   const path = mediaPath(ncco)
   assert.equal((await tryUpgrade(r.port, path)).status, 401, 'no JWT')
