@@ -3,6 +3,7 @@ import { pino } from 'pino'
 import configPlugin, { type ConfigPluginOptions } from './plugins/config.js'
 import vonagePlugin from './plugins/vonage.js'
 import webhookAuthPlugin from './plugins/webhook-auth.js'
+import mediaTokensPlugin from './plugins/media-tokens.js'
 import callsPlugin from './plugins/calls.js'
 import bridgePlugin from './plugins/bridge.js'
 import toolsPlugin from './plugins/tools.js'
@@ -27,7 +28,7 @@ export interface AppOptions {
  * registered in dependency order: config → Vonage clients → NCCO routes → media bridge.
  */
 export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance> {
-  let trustedHops = 1
+  let trustedHops = 0
   const app = Fastify({
     loggerInstance: opts.logger ?? pino(loggerOptions(process.env.LOG_LEVEL ?? 'info')),
     // Fly and ngrok terminate TLS one hop in front of us. Trusting exactly that
@@ -41,6 +42,7 @@ export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance>
   trustedHops = app.config.TRUST_PROXY_HOPS
   await app.register(vonagePlugin)
   await app.register(webhookAuthPlugin)
+  await app.register(mediaTokensPlugin)
   await app.register(callsPlugin)
   await app.register(bridgePlugin)
   await app.register(toolsPlugin)

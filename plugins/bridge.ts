@@ -6,29 +6,16 @@ import { CallSession, type CallStats } from '../lib/call/session.js'
 import { Pacer } from '../lib/call/pacer.js'
 import { realtimeEndpoint } from '../lib/realtime/endpoint.js'
 import { sessionUpdate, GREET_FIRST, type CallContext } from '../lib/realtime/session-update.js'
-import { deriveTokenKey, signToken, verifyToken, type TokenPayload, type VerifyResult } from '../lib/security/tokens.js'
 import { readWavPcm16 } from '../lib/audio/wav.js'
 import { createResampler } from '../lib/audio/resampler.js'
 import type { Rate } from '../lib/vonage/ncco.js'
-
-/** What a media URL token says: which call, and enough about it to rebuild the session on any instance. */
-export interface MediaToken extends TokenPayload {
-  /** Call (leg) uuid from the answer webhook, or a softphone call id. */
-  c: string
-  d: CallContext['direction']
-  f?: string
-  t?: string
-  x?: Record<string, unknown>
-}
 
 export interface Bridge {
   pacer: Pacer
   sessions: Map<string, CallSession>
   /** Opens the model's socket for a call; null when the call is not admitted. */
-  startCall: (id: string, call: CallContext) => CallSession | null
+  startCall: (id: string, call: CallContext, opts?: { greetEarly: boolean }) => CallSession | null
   endCall: (id: string, reason: 'caller-hangup' | 'ended') => void
-  issueToken: (id: string, call: CallContext) => string
-  verifyToken: (token: string) => VerifyResult<MediaToken>
   /** Extensions (tools, transcripts, softphone) hook every new session here. */
   onSession: Set<(session: CallSession) => void>
   /** The model's tools, merged into every session.update. */
@@ -67,7 +54,6 @@ async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
   if (endpoint.provider === 'azure-preview') {
     fastify.log.warn('OPENAI_API_VERSION selects Azure OpenAI\'s preview Realtime endpoint, deprecated since 2026-04-30: remove it to use the GA /openai/v1 endpoint')
   }
-  const tokenKey = deriveTokenKey(config.MEDIA_TOKEN_SECRET, config.OPENAI_API_KEY, 'media')
   const apology = loadApology()
   const pacer = new Pacer()
   const sessions = new Map<string, CallSession>()
@@ -118,15 +104,7 @@ async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
     },
     endCall (id, reason) {
       sessions.get(id)?.end(reason)
-    },
-    issueToken (id, call) {
-      const payload: MediaToken = { exp: Math.floor(Date.now() / 1000) + config.MEDIA_TOKEN_TTL_SECONDS, c: id, d: call.direction }
-      if (call.from !== undefined) payload.f = call.from
-      if (call.to !== undefined) payload.t = call.to
-      if (call.extra !== undefined) payload.x = call.extra
-      return signToken(payload, tokenKey)
-    },
-    verifyToken: (token) => verifyToken<MediaToken>(token, tokenKey)
+    }
   }
   fastify.decorate('bridge', bridge)
 

@@ -8,11 +8,14 @@ import { maskNumber } from '../lib/log/logger.js'
 import { deriveTokenKey } from '../lib/security/tokens.js'
 import { encodeOutboundContext, OUTBOUND_CONTEXT_MAX_BYTES, OUTBOUND_CONTEXT_PURPOSE, OUTBOUND_CONTEXT_TTL_SECONDS } from '../lib/vonage/outbound-context.js'
 import { classifyVonageError } from '../lib/vonage/errors.js'
+import { countryCode, destinationAllowed, parsePrefixes } from '../lib/security/dial-prefixes.js'
+import { MachineDetectionBehavior } from '@vonage/voice'
 
 interface ConnectBody {
   to: string
   from?: string
   context?: Record<string, unknown>
+  machineDetection?: 'hangup' | 'continue'
 }
 
 const E164_EXAMPLE = '+818012345678'
@@ -24,7 +27,8 @@ const bodySchema = {
   properties: {
     to: { type: 'string', pattern: E164_RE.source },
     from: { type: 'string', pattern: E164_RE.source },
-    context: { type: 'object' }
+    context: { type: 'object' },
+    machineDetection: { type: 'string', enum: ['hangup', 'continue'] }
   }
 } as const
 
@@ -40,7 +44,8 @@ function describe (errors: FastifySchemaValidationError[]): Error {
   let message: string
   switch (e.keyword) {
     case 'required': message = `body.${String(params.missingProperty)} is required (an E.164 number such as ${E164_EXAMPLE})`; break
-    case 'additionalProperties': message = `body has an unknown field "${String(params.additionalProperty)}" (allowed: to, from, context)`; break
+    case 'additionalProperties': message = `body has an unknown field "${String(params.additionalProperty)}" (allowed: to, from, context, machineDetection)`; break
+    case 'enum': message = `${field} must be one of ${(params.allowedValues as string[]).join(', ')}`; break
     case 'pattern': message = `${field} must be an E.164 number such as ${E164_EXAMPLE} (+, country code, number, no spaces)`; break
     case 'type': message = field === 'body' ? 'body must be a JSON object' : `${field} must be ${params.type === 'object' ? 'a JSON object' : `a ${String(params.type)}`}`; break
     default: message = `${field} ${e.message ?? 'is invalid'}`
@@ -63,6 +68,24 @@ function vonageNumber (e164: string): string {
 export default async function connectRoutes (fastify: FastifyInstance): Promise<void> {
   const { config, vonage } = fastify
   const contextKey = deriveTokenKey(config.MEDIA_TOKEN_SECRET, config.OPENAI_API_KEY, OUTBOUND_CONTEXT_PURPOSE)
+  const machineId = fastify.mediaTokens.machineId
+  // CONNECT_API_KEY is the secret; the application id travels in every signed
+  // webhook token and is accepted only while no real key is set (the original API).
+  const apiKey = config.CONNECT_API_KEY !== '' ? config.CONNECT_API_KEY : vonage.applicationId
+  const keyName = config.CONNECT_API_KEY !== '' ? 'CONNECT_API_KEY' : 'the Vonage application id (VONAGE_APPLICATION_ID)'
+  if (config.CONNECT_API_KEY === '' && vonage.applicationId !== '') {
+    fastify.log.warn('POST /connect の X-API-Key は Vonage のアプリケーション ID です。これは秘密ではありません（署名付き Webhook のたびに送られます）。CONNECT_API_KEY に 32 文字以上のランダムな文字列を設定してください。 / ' +
+      'POST /connect accepts the Vonage application id as its X-API-Key, and that id is not a secret (it travels in every signed webhook): set CONNECT_API_KEY to 32+ random characters (e.g. `openssl rand -hex 24`).')
+  }
+  const configuredPrefixes = parsePrefixes(config.CONNECT_ALLOWED_PREFIXES).prefixes
+  const defaultPrefix = countryCode(config.VONAGE_OUTBOUND_FROM)
+
+  /** CONNECT_ALLOWED_PREFIXES, else the caller number's country: a leaked key cannot dial abroad. */
+  function allowedPrefixes (from: string): string[] {
+    if (configuredPrefixes.length > 0) return configuredPrefixes
+    const own = defaultPrefix !== '' ? defaultPrefix : countryCode(from)
+    return own === '' ? [] : [own]
+  }
 
   // Registered here, not globally: only this route costs money per request.
   await fastify.register(rateLimit, { global: false })
@@ -81,10 +104,10 @@ export default async function connectRoutes (fastify: FastifyInstance): Promise<
     if (vonage.applicationId === '') return notConfigured(reply)
     const given = request.headers['x-api-key']
     if (given === undefined || given === '') {
-      return reply.code(401).send({ statusCode: 401, error: 'Unauthorized', message: 'X-API-Key header is required (the Vonage application id)' })
+      return reply.code(401).send({ statusCode: 401, error: 'Unauthorized', message: `X-API-Key header is required (${keyName})` })
     }
-    if (typeof given !== 'string' || !sameSecret(given, vonage.applicationId)) {
-      return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'X-API-Key is not valid' })
+    if (typeof given !== 'string' || !sameSecret(given, apiKey)) {
+      return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: `X-API-Key is not valid (expected ${keyName})` })
     }
   }
 
@@ -101,6 +124,19 @@ export default async function connectRoutes (fastify: FastifyInstance): Promise<
     if (from === '') {
       return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: 'no caller number: give body.from (E.164) or set VONAGE_OUTBOUND_FROM' })
     }
+    const allowed = allowedPrefixes(from)
+    if (!destinationAllowed(to, allowed)) {
+      request.log.warn({ toMasked: maskNumber(to), allowed }, 'outbound call refused: destination not in CONNECT_ALLOWED_PREFIXES')
+      const list = allowed.length > 0 ? allowed.join(', ') : 'none'
+      return await reply.code(403).send({
+        statusCode: 403,
+        error: 'Forbidden',
+        message: `この番号には発信できません（許可されている番号の頭: ${list}）。CONNECT_ALLOWED_PREFIXES で変更できます。 / ` +
+          `body.to is not an allowed destination (allowed prefixes: ${list}); set CONNECT_ALLOWED_PREFIXES (e.g. +81,+1) to change it`,
+        allowed
+      })
+    }
+    const machineDetection = request.body.machineDetection ?? config.VONAGE_MACHINE_DETECTION as 'hangup' | 'continue'
     const contextBytes = Buffer.byteLength(JSON.stringify(context))
     if (contextBytes > OUTBOUND_CONTEXT_MAX_BYTES) {
       return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `body.context is too large: ${contextBytes} bytes as JSON, at most ${OUTBOUND_CONTEXT_MAX_BYTES}` })
@@ -108,15 +144,18 @@ export default async function connectRoutes (fastify: FastifyInstance): Promise<
 
     // The context rides in the answer URL, signed, so whichever instance Vonage reaches can serve /answer.
     const ctx = encodeOutboundContext(context, contextKey, OUTBOUND_CONTEXT_TTL_SECONDS)
-    const log = { toMasked: maskNumber(to), fromMasked: maskNumber(from), contextBytes }
+    const log = { toMasked: maskNumber(to), fromMasked: maskNumber(from), contextBytes, machineDetection }
+    // This machine places the call, so it answers it and holds it (fly-replay routes Vonage's requests back here).
+    const m = machineId !== '' ? `&m=${encodeURIComponent(machineId)}` : ''
     try {
       const call = await vonage.voice.createOutboundCall({
         to: [{ type: 'phone', number: vonageNumber(to) }],
         from: { type: 'phone', number: vonageNumber(from) },
-        answerUrl: [`https://${config.publicHost}/answer?ctx=${ctx}`],
+        answerUrl: [`https://${config.publicHost}/answer?ctx=${ctx}${m}`],
         answerMethod: HttpMethod.POST,
-        eventUrl: [`https://${config.publicHost}/event`],
-        eventMethod: HttpMethod.POST
+        eventUrl: [`https://${config.publicHost}/event?md=${machineDetection}${m}`],
+        eventMethod: HttpMethod.POST,
+        machineDetection: machineDetection === 'continue' ? MachineDetectionBehavior.CONTINUE : MachineDetectionBehavior.HANGUP
       })
       request.log.info({ ...log, uuid: call.uuid, status: call.status }, 'outbound call placed')
       return await reply.code(201).send({ uuid: call.uuid, status: call.status })

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { mediaNcco, talk, BUSY_MESSAGE, CLOSING_MESSAGE, UNAVAILABLE_MESSAGE, type Rate } from '../lib/vonage/ncco.js'
+import rateLimit from '@fastify/rate-limit'
+import { mediaNcco, talk, BUSY_MESSAGE, CLOSING_MESSAGE, UNAVAILABLE_MESSAGE, type Ncco, type Rate } from '../lib/vonage/ncco.js'
 import { deriveTokenKey } from '../lib/security/tokens.js'
+import { FLY_REPLAY_HEADER, FLY_REPLAY_SRC_HEADER, flyReplayValue, placement } from '../lib/security/fly-replay.js'
 import { decodeOutboundContext, OUTBOUND_CONTEXT_PURPOSE } from '../lib/vonage/outbound-context.js'
 import { maskNumber } from '../lib/log/logger.js'
 import type { CallContext } from '../lib/realtime/session-update.js'
@@ -19,13 +21,45 @@ const str = (v: unknown): string => typeof v === 'string' ? v : typeof v === 'nu
 /** Terminal states of a call leg: its session, if any, is over. */
 const ENDED = new Set(['completed', 'busy', 'cancelled', 'failed', 'rejected', 'timeout', 'unanswered'])
 
+/** What the model is asked to do when machine detection says voicemail answered (machine_detection=continue). */
+export const VOICEMAIL_INSTRUCTIONS = '留守番電話につながりました。質問はせず、だれが何の用件で電話したかを短く伝言として残し、最後に挨拶して終えてください。 / ' +
+  'An answering machine picked up. Ask nothing: leave a short message saying who is calling and why, then say goodbye.'
+
+interface SpeakingSession {
+  engine?: { startResponse?: (opts?: { instructions?: string }) => boolean }
+}
+
 export default async function nccoRoutes (fastify: FastifyInstance): Promise<void> {
   const cfg = fastify.config
   const contextKey = deriveTokenKey(cfg.MEDIA_TOKEN_SECRET, cfg.OPENAI_API_KEY, OUTBOUND_CONTEXT_PURPOSE)
+  const machineId = fastify.mediaTokens.machineId
 
   function publicHost (request: FastifyRequest): string {
     // Without SERVER_URL, the host Vonage called us on is the one it can reach.
     return cfg.publicHost !== '' ? cfg.publicHost : request.host
+  }
+
+  /**
+   * /answer and /event URLs of outbound calls name the machine that placed the
+   * call (?m=); Fly's proxy takes them there, before any signature is checked
+   * or remembered, so the holder sees each signed request exactly once.
+   */
+  async function routeToHolder (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const named = str((request.query as Params | undefined)?.m)
+    const where = placement(named, machineId, request.headers[FLY_REPLAY_SRC_HEADER] !== undefined)
+    if (where.where !== 'replay') return
+    request.log.info({ holder: where.instance, url: request.routeOptions.url }, 'webhook for a call held elsewhere: fly-replay')
+    return await reply.code(409).header(FLY_REPLAY_HEADER, flyReplayValue(where.instance))
+      .send({ statusCode: 409, error: 'Conflict', message: `this call is held by machine ${where.instance}` })
+  }
+
+  /** The NCCO's media-leg event URL names this machine too, so a failed WebSocket is reported where the call lives. */
+  function withMachine (ncco: Ncco): Ncco {
+    if (machineId === '') return ncco
+    for (const action of ncco) {
+      if (action.action === 'connect') action.eventUrl = action.eventUrl.map(u => `${u}&m=${encodeURIComponent(machineId)}`)
+    }
+    return ncco
   }
 
   async function answer (request: FastifyRequest, reply: FastifyReply, direction: 'inbound' | 'outbound'): Promise<unknown> {
@@ -42,30 +76,58 @@ export default async function nccoRoutes (fastify: FastifyInstance): Promise<voi
       }
     }
     const admission = fastify.calls.admission()
-    const session = admission === 'ok' ? fastify.bridge.startCall(uuid, call) : null
+    // Only a request Vonage signed may have the greeting prepared before the caller is connected.
+    const session = admission === 'ok' ? fastify.bridge.startCall(uuid, call, { greetEarly: request.vonageVerified }) : null
     if (session === null) {
       request.log.warn({ uuid, admission, calls: fastify.calls.size, max: fastify.calls.max }, 'call refused: at capacity or shutting down')
       return [talk(admission === 'draining' ? CLOSING_MESSAGE : BUSY_MESSAGE, cfg.GREETING_LANGUAGE)]
     }
-    request.log.info({ uuid, direction, from: maskNumber(call.from), to: maskNumber(call.to) }, 'call answered')
-    return mediaNcco({
+    request.log.info({ uuid, direction, from: maskNumber(call.from), to: maskNumber(call.to), signed: request.vonageVerified }, 'call answered')
+    return withMachine(mediaNcco({
       publicHost: publicHost(request),
       callId: uuid,
-      token: fastify.bridge.issueToken(uuid, call),
+      token: fastify.mediaTokens.issue(uuid),
       rate: cfg.VONAGE_AUDIO_RATE as Rate,
       greeting: cfg.GREETING_TEXT,
       language: cfg.GREETING_LANGUAGE,
       signedHandshake: cfg.VONAGE_SIGNATURE_SECRET !== ''
-    })
+    }))
   }
+
+  function onMachine (request: FastifyRequest, uuid: string, mode: string): void {
+    if (mode !== 'continue') {
+      // machine_detection=hangup: Vonage ends the call itself and reports it completed.
+      request.log.info({ uuid }, 'answering machine: Vonage hangs up (machine detection: hangup)')
+      return
+    }
+    const session = fastify.bridge.sessions.get(uuid)
+    if (session === undefined) return
+    const engine = (session as unknown as SpeakingSession).engine
+    if (typeof engine?.startResponse === 'function' && engine.startResponse({ instructions: VOICEMAIL_INSTRUCTIONS })) {
+      request.log.info({ uuid }, 'answering machine: the assistant leaves a message (machine detection: continue)')
+      return
+    }
+    request.log.info({ uuid }, 'answering machine: ending the call (machine detection: continue, no way to leave a message)')
+    fastify.bridge.endCall(uuid, 'ended')
+  }
+
+  // Registered here, not globally: answer webhooks open model sessions. A
+  // valid Vonage signature is exempt, so Vonage's few addresses never hit it.
+  await fastify.register(rateLimit, { global: false })
+  const answerLimit = fastify.rateLimit({
+    max: cfg.ANSWER_RATE_LIMIT_PER_MINUTE,
+    timeWindow: 60_000,
+    allowList: (request) => fastify.hasVonageSignature(request)
+  })
 
   const verify = fastify.verifyVonageWebhook
   for (const method of ['GET', 'POST'] as const) {
-    fastify.route({ method, url: '/incoming-call', preHandler: verify, handler: async (req, reply) => await answer(req, reply, 'inbound') })
-    fastify.route({ method, url: '/answer', preHandler: verify, handler: async (req, reply) => await answer(req, reply, 'outbound') })
+    fastify.route({ method, url: '/incoming-call', onRequest: answerLimit, preHandler: verify, handler: async (req, reply) => await answer(req, reply, 'inbound') })
+    fastify.route({ method, url: '/answer', onRequest: answerLimit, preValidation: routeToHolder, preHandler: verify, handler: async (req, reply) => await answer(req, reply, 'outbound') })
     fastify.route({
       method,
       url: '/event',
+      preValidation: routeToHolder,
       preHandler: verify,
       handler: async (request, reply) => {
         const p = params(request)
@@ -79,6 +141,7 @@ export default async function nccoRoutes (fastify: FastifyInstance): Promise<voi
           fastify.bridge.endCall(str(q.call), 'ended')
           return [talk(UNAVAILABLE_MESSAGE, cfg.GREETING_LANGUAGE)]
         }
+        if (!mediaLeg && status === 'machine') onMachine(request, uuid, str(q.md))
         if (!mediaLeg && ENDED.has(status)) fastify.bridge.endCall(uuid, 'caller-hangup')
         return await reply.code(204).send()
       }

@@ -32,7 +32,7 @@ export default async function softphoneRoutes (fastify: FastifyInstance): Promis
 
   function access (request: FastifyRequest, given: string | undefined): Access {
     // The socket's own peer: request.ip follows X-Forwarded-For (trustProxy), which anyone can write.
-    const local = isLocalRequest({ peer: request.raw.socket.remoteAddress, host: request.headers.host, headers: request.headers })
+    const local = isLocalRequest({ peer: request.raw.socket.remoteAddress, host: request.headers.host, headers: request.headers, httpVersion: request.raw.httpVersion })
     return softphoneAccess(policy, local, given)
   }
 
@@ -86,7 +86,8 @@ export default async function softphoneRoutes (fastify: FastifyInstance): Promis
     }
     const id = randomUUID()
     const call: CallContext = { direction: 'softphone' }
-    const session = fastify.bridge.startCall(id, call)
+    // The visitor passed the softphone's own access check: the greeting may be prepared at once.
+    const session = fastify.bridge.startCall(id, call, { greetEarly: true })
     if (session === null) {
       request.log.warn({ callId: id, calls: fastify.calls.size }, 'softphone call refused: at capacity or shutting down')
       return await reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: fastify.calls.draining ? 'the server is shutting down' : 'the server is at its call limit (MAX_CONCURRENT_CALLS)' })
@@ -95,7 +96,7 @@ export default async function softphoneRoutes (fastify: FastifyInstance): Promis
     const scheme = request.protocol === 'https' ? 'wss' : 'ws'
     return {
       id,
-      wsUrl: `${scheme}://${request.host}/media?token=${encodeURIComponent(fastify.bridge.issueToken(id, call))}`,
+      wsUrl: `${scheme}://${request.host}/media?token=${encodeURIComponent(fastify.mediaTokens.issue(id))}`,
       rate: cfg.VONAGE_AUDIO_RATE
     }
   })

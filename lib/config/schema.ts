@@ -1,4 +1,9 @@
 import { existsSync } from 'node:fs'
+import { parsePrefixes } from '../security/dial-prefixes.js'
+import { isMachineId } from '../security/fly-replay.js'
+
+/** CONNECT_API_KEY places calls on the owner's account: long enough that guessing it is hopeless. */
+export const MIN_CONNECT_KEY_CHARS = 32
 
 /**
  * Every setting the server reads, in one JSON schema for @fastify/env.
@@ -12,7 +17,9 @@ export const configSchema = {
     PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 3000, description: 'TCP port to listen on (1-65535)' },
     HOST: { type: 'string', default: '0.0.0.0', description: 'address to listen on (0.0.0.0 = all interfaces, 127.0.0.1 = this machine only)' },
     SERVER_URL: { type: 'string', default: '', description: 'public host name Vonage reaches, e.g. abcd.ngrok-free.app or myapp.fly.dev (https:// is optional)' },
-    TRUST_PROXY_HOPS: { type: 'integer', minimum: 0, maximum: 10, default: 1, description: 'proxies in front of the server whose X-Forwarded-For is trusted (1 = Fly.io or ngrok, 0 = clients connect directly)' },
+    TRUST_PROXY_HOPS: { type: 'integer', minimum: 0, maximum: 10, default: 0, description: 'proxies in front of the server whose X-Forwarded-For is trusted (0 = clients connect directly, the safe default; 1 = Fly.io or ngrok)' },
+    FLY_MACHINE_ID: { type: 'string', default: '', description: 'set by Fly.io on each machine: media tokens name the machine holding the call and other machines answer with fly-replay; leave unset elsewhere' },
+    ANSWER_RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 1, maximum: 100000, default: 60, description: 'answer webhooks (/incoming-call, /answer) allowed per client IP per minute (more get 429); requests with a valid Vonage signature are not counted' },
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' },
     SYSTEM_MESSAGE_PATH: { type: 'string', default: './system-message.txt', description: 'file holding the persona (system prompt); missing or empty uses the built-in チャッピー' },
     SHUTDOWN_DRAIN_SECONDS: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'on SIGTERM/SIGINT, seconds to let calls in progress finish before closing' },
@@ -46,16 +53,19 @@ export const configSchema = {
     PRICE_TEXT_OUTPUT_PER_1M: { type: 'number', minimum: 0, default: 16, description: 'USD per 1M text output tokens (gpt-realtime list price 16)' },
     PRICE_CACHED_INPUT_PER_1M: { type: 'number', minimum: 0, default: 0.4, description: 'USD per 1M cached input tokens, audio or text (gpt-realtime list price 0.40)' },
 
-    VONAGE_APPLICATION_ID: { type: 'string', default: '', description: 'Vonage application id (also the X-API-Key of POST /connect)' },
+    VONAGE_APPLICATION_ID: { type: 'string', default: '', description: 'Vonage application id (also the X-API-Key of POST /connect while CONNECT_API_KEY is unset)' },
     VONAGE_PRIVATE_KEY_PATH: { type: 'string', default: './private.key', description: 'path of the Vonage application private key (PEM)' },
     VONAGE_PRIVATE_KEY: { type: 'string', default: '', description: 'the private key PEM itself (for Fly secrets); wins over VONAGE_PRIVATE_KEY_PATH' },
     VONAGE_OUTBOUND_FROM: { type: 'string', default: '', description: 'default caller number for POST /connect, E.164 (e.g. +815012345678)' },
     VONAGE_API_KEY: { type: 'string', default: '', description: 'Vonage account API key (npm run change-url)' },
     VONAGE_API_SECRET: { type: 'string', default: '', description: 'Vonage account API secret (npm run change-url)' },
-    VONAGE_SIGNATURE_SECRET: { type: 'string', default: '', description: 'Vonage signature secret; when set, unsigned webhooks are refused' },
+    VONAGE_SIGNATURE_SECRET: { type: 'string', default: '', description: 'Vonage signature secret (Vonage Dashboard → API settings); when set, unsigned, stale or replayed webhooks are refused' },
     VONAGE_API_HOST: { type: 'string', default: 'https://api.nexmo.com', description: 'Vonage REST API base URL' },
     VONAGE_AUDIO_RATE: { type: 'integer', enum: [8000, 16000, 24000], default: 16000, description: 'audio rate of the call WebSocket: 8000, 16000 or 24000' },
     VONAGE_API_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 120000, default: 10000, description: 'how long to wait for Vonage\'s REST API, in ms (POST /connect answers 504 after it)' },
+    CONNECT_API_KEY: { type: 'string', default: '', description: 'the X-API-Key of POST /connect, at least 32 random characters (e.g. `openssl rand -hex 24`); empty = VONAGE_APPLICATION_ID, which is not a secret' },
+    CONNECT_ALLOWED_PREFIXES: { type: 'string', default: '', description: 'comma-separated number prefixes POST /connect may dial, e.g. +81 or +8150,+8180 (* = anywhere); empty = the country code of VONAGE_OUTBOUND_FROM' },
+    VONAGE_MACHINE_DETECTION: { type: 'string', enum: ['hangup', 'continue'], default: 'hangup', description: 'when an outbound call reaches an answering machine: hangup (Vonage ends the call) or continue (the assistant leaves a short message)' },
     CONNECT_RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 1, maximum: 100000, default: 20, description: 'POST /connect requests allowed per client IP per minute (more get 429)' },
 
     GREETING_TEXT: { type: 'string', default: 'お電話ありがとうございます。AIアシスタントにおつなぎします。', description: 'what Vonage says before connecting the caller to the AI (empty = no greeting)' },
@@ -167,6 +177,9 @@ export function checkConfig (raw: RawConfig): { config: AppConfig, problems: str
   }
   if (raw.VONAGE_OUTBOUND_FROM !== '' && !E164_RE.test(raw.VONAGE_OUTBOUND_FROM)) problems.push(`VONAGE_OUTBOUND_FROM is malformed ("${raw.VONAGE_OUTBOUND_FROM}") — expected an E.164 number such as +815012345678`)
   if (raw.SOFTPHONE_KEY !== '' && raw.SOFTPHONE_KEY.length < 16) problems.push(`SOFTPHONE_KEY is too short (${raw.SOFTPHONE_KEY.length} characters) — it opens a line to the model, so use at least 16 random characters, e.g. from \`openssl rand -hex 16\``)
+  if (raw.CONNECT_API_KEY !== '' && raw.CONNECT_API_KEY.length < MIN_CONNECT_KEY_CHARS) problems.push(`CONNECT_API_KEY is too short (${raw.CONNECT_API_KEY.length} characters) — it lets its holder place calls on your account, so use at least ${MIN_CONNECT_KEY_CHARS} random characters, e.g. from \`openssl rand -hex 24\``)
+  problems.push(...parsePrefixes(raw.CONNECT_ALLOWED_PREFIXES).problems)
+  if (raw.FLY_MACHINE_ID !== '' && !isMachineId(raw.FLY_MACHINE_ID)) problems.push(`FLY_MACHINE_ID is malformed ("${raw.FLY_MACHINE_ID}") — Fly.io sets it to the machine id (letters and digits); leave it unset elsewhere`)
   if (raw.OPENAI_API_VERSION !== '' && raw.AZURE_OPENAI_ENDPOINT === '') problems.push('OPENAI_API_VERSION is set but AZURE_OPENAI_ENDPOINT is not — the api-version only applies to Azure OpenAI\'s preview endpoint; remove it for OpenAI')
   return { config: { ...raw, publicHost }, problems }
 }

@@ -13,14 +13,29 @@ export interface RequestFacts {
   /** The Host header as sent. */
   host: string | undefined
   headers: Record<string, string | string[] | undefined>
+  /** HTTP version of the request, e.g. '1.1'. */
+  httpVersion?: string
 }
 
 export type Access =
   | { ok: true, via: 'enabled' | 'local' | 'key' }
   | { ok: false, status: 401 | 404, message: string }
 
-/** Headers that tunnels and reverse proxies add: such a request came from elsewhere, whatever its socket says. */
-const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'cf-connecting-ip', 'true-client-ip', 'fly-client-ip', 'x-original-forwarded-for']
+/** Headers that tunnels, CDNs and reverse proxies add: such a request came from elsewhere, whatever its socket says. */
+const FORWARDING_HEADERS = new Set([
+  'via', 'forwarded', 'x-real-ip', 'x-client-ip', 'x-cluster-client-ip', 'x-original-forwarded-for', 'x-envoy-external-address',
+  'cf-connecting-ip', 'cf-ray', 'true-client-ip', 'fly-client-ip', 'fly-request-id', 'x-azure-clientip', 'fastly-client-ip', 'akamai-origin-hop'
+])
+
+/** Any forwarding header, including every X-Forwarded-* (For, Host, Proto, Port, Server, Prefix, ...). */
+export function hasProxyHeader (headers: Record<string, string | string[] | undefined>): boolean {
+  for (const name of Object.keys(headers)) {
+    if (headers[name] === undefined) continue
+    const n = name.toLowerCase()
+    if (FORWARDING_HEADERS.has(n) || n.startsWith('x-forwarded-') || n.startsWith('x-ngrok')) return true
+  }
+  return false
+}
 
 export function isLoopbackAddress (address: string | undefined): boolean {
   if (address === undefined) return false
@@ -41,11 +56,14 @@ export function isLoopbackHost (host: string | undefined): boolean {
  * name in Host, and no proxy in between. A tunnel (ngrok, cloudflared, a
  * local reverse proxy) connects from loopback too, but adds forwarding headers
  * and/or passes on its public host name; a DNS-rebinding page carries its
- * own name in Host.
+ * own name in Host. nginx's plain `proxy_pass` adds no header but speaks
+ * HTTP/1.0 upstream, which no current browser does. A proxy that hides all of
+ * these cannot be told apart: behind one, set SOFTPHONE_KEY (docs/security.md).
  */
 export function isLocalRequest (r: RequestFacts): boolean {
   if (!isLoopbackAddress(r.peer) || !isLoopbackHost(r.host)) return false
-  return FORWARDING_HEADERS.every(h => r.headers[h] === undefined)
+  if (r.httpVersion !== undefined && (r.httpVersion === '1.0' || r.httpVersion === '0.9')) return false
+  return !hasProxyHeader(r.headers)
 }
 
 /** Constant-time comparison; hashing first makes the lengths equal. */

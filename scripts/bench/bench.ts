@@ -394,6 +394,7 @@ async function main (): Promise<void> {
       LOG_LEVEL: 'info',
       SYSTEM_MESSAGE_PATH: join(root, 'system-message.txt'),
       MAX_CONCURRENT_CALLS: '100000',
+      ANSWER_RATE_LIMIT_PER_MINUTE: '100000',
       PLAYBACK_LEAD_MS: String(o.leadMs),
       SHUTDOWN_DRAIN_SECONDS: '0',
       WEB_CONCURRENCY: String(o.workers),

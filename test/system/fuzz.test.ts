@@ -45,7 +45,7 @@ test(`fuzz (seed ${SEED}): random requests and media frames; the server stays up
   const pick = <T>(a: readonly T[]): T => a[int(a.length)]!
   const fake = await startFakeRealtime({ answer: assistantPcm24k.subarray(0, 24000) })
   t.after(() => fake.close())
-  const srv = await spawnServer(t, { OPENAI_BASE_URL: fake.baseUrl, MEDIA_TOKEN_TTL_SECONDS: '5', LOG_LEVEL: 'warn' })
+  const srv = await spawnServer(t, { OPENAI_BASE_URL: fake.baseUrl, MEDIA_TOKEN_TTL_SECONDS: '5', LOG_LEVEL: 'warn', ANSWER_RATE_LIMIT_PER_MINUTE: '100000' })
 
   // The good call, talking through all of it.
   const goodNcco = await answer(srv.url, { uuid: 'good-call' })

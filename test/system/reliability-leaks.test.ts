@@ -11,7 +11,7 @@ test(`${CALLS} short calls leave the server's heap, handles and sockets as they 
   // A 100 ms greeting: each call hears it, says a few frames, and hangs up.
   const fake = await startFakeRealtime({ answer: assistantPcm24k.subarray(0, 2400) })
   t.after(() => fake.close())
-  const srv = await spawnServer(t, { OPENAI_BASE_URL: fake.baseUrl, LOG_LEVEL: 'warn', MAX_CONCURRENT_CALLS: '100' }, { introspect: true })
+  const srv = await spawnServer(t, { OPENAI_BASE_URL: fake.baseUrl, LOG_LEVEL: 'warn', MAX_CONCURRENT_CALLS: '100', ANSWER_RATE_LIMIT_PER_MINUTE: '100000' }, { introspect: true })
   const frame = Buffer.from(callerPcm16k.buffer, callerPcm16k.byteOffset, 640)
 
   const oneCall = async (): Promise<void> => {

@@ -1,4 +1,5 @@
 import { test } from 'node:test'
+import { connect } from 'node:net'
 import assert from 'node:assert/strict'
 import { pino } from 'pino'
 import { buildApp } from '../../../app.js'
@@ -36,6 +37,11 @@ test('local requests: loopback peer, loopback Host, no proxy in between', () => 
   assert.equal(isLocalRequest({ ...local, host: 'rebind.attacker.example:3000' }), false, 'DNS rebinding')
   assert.equal(isLocalRequest({ ...local, headers: { 'x-forwarded-for': '198.51.100.1' } }), false, 'tunnel that rewrites Host')
   assert.equal(isLocalRequest({ ...local, headers: { forwarded: 'for=198.51.100.1' } }), false)
+  for (const h of ['via', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'cf-connecting-ip', 'true-client-ip', 'fly-client-ip', 'X-Forwarded-Server']) {
+    assert.equal(isLocalRequest({ ...local, headers: { [h]: '1.1 proxy' } }), false, `${h} alone means a proxy`)
+  }
+  assert.equal(isLocalRequest({ ...local, httpVersion: '1.0' }), false, 'nginx\'s plain proxy_pass speaks HTTP/1.0 upstream')
+  assert.equal(isLocalRequest({ ...local, httpVersion: '1.1' }), true)
   assert.equal(isLoopbackHost('localhost.attacker.example'), false)
   assert.equal(isLoopbackHost('127.0.0.1.nip.io'), false)
 })
@@ -68,10 +74,9 @@ test('default (auto): open to a browser on this machine, even when listening on 
   assert.equal(body.rate, 16000)
   const url = new URL(body.wsUrl)
   assert.equal(`${url.protocol}//${url.host}${url.pathname}`, 'ws://localhost:3000/media')
-  const token = app.bridge.verifyToken(url.searchParams.get('token')!)
+  const token = app.mediaTokens.verify(url.searchParams.get('token')!)
   assert.ok(token.ok)
-  assert.equal(token.payload.c, body.id)
-  assert.equal(token.payload.d, 'softphone')
+  assert.equal(token.claims.c, body.id)
   assert.equal(app.bridge.sessions.get(body.id)?.call.direction, 'softphone')
 })
 
@@ -204,4 +209,23 @@ test('softphone calls are rate-limited per client, before any model session star
   for (let i = 0; i < 11; i++) codes.push((await hit(app, { method: 'POST', url: '/softphone/call' })).status)
   assert.deepEqual(codes, [...Array(10).fill(200), 429])
   assert.equal(app.calls.size, 10)
+})
+
+test('behind a same-host proxy the softphone is not keyless: Via alone, or nginx\'s default proxy_pass (HTTP/1.0, no forwarding headers)', async (t) => {
+  const { app } = await build(t)
+  const via = await hit(app, { method: 'POST', url: '/softphone/call', headers: { via: '1.1 caddy' } })
+  assert.equal(via.status, 404)
+  assert.match(JSON.parse(via.body).message, /SOFTPHONE_KEY/)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as { port: number }).port
+  // Exactly what nginx sends for `proxy_pass http://127.0.0.1:<port>;` with its defaults.
+  const raw = await new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(`POST /softphone/call HTTP/1.0\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`))
+    let out = ''
+    socket.on('data', (d: Buffer) => { out += d.toString() })
+    socket.on('end', () => resolve(out))
+    socket.on('error', reject)
+  })
+  assert.match(raw, /^HTTP\/1\.[01] 404 /)
+  assert.equal(app.bridge.sessions.size, 0, 'no model session was started')
 })

@@ -114,7 +114,8 @@ test('POST /connect places a v1 call with a verified JWT, POST webhooks and the 
   assert.deepEqual(body.from, { type: 'phone', number: '815031023332' })
   assert.equal(body.answer_method, 'POST')
   assert.equal(body.event_method, 'POST')
-  assert.deepEqual(body.event_url, ['https://bridge.example.test/event'])
+  assert.deepEqual(body.event_url, ['https://bridge.example.test/event?md=hangup'])
+  assert.equal(body.machine_detection, 'hangup', 'voicemail is hung up on by default (VONAGE_MACHINE_DETECTION)')
   const answerUrl = (body.answer_url as string[])[0]!
   assert.match(answerUrl, /^https:\/\/bridge\.example\.test\/answer\?ctx=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/)
 
@@ -297,4 +298,81 @@ test('curl as in the README: the built server places a call against the fake Von
   assert.ok(vonage.requests[0]!.auth.ok, vonage.requests[0]!.auth.reason)
   await server.stop()
   assertNoSecrets(server.output())
+})
+
+const CONNECT_KEY = 'ck-0123456789abcdef0123456789abcdef'
+
+test('CONNECT_API_KEY is the key: the application id no longer places calls once it is set', async (t) => {
+  const vonage = await fake(t)
+  const { app, logs } = await outboundApp(t, vonage, { CONNECT_API_KEY: CONNECT_KEY })
+  const byAppId = await connect(app, { to: TO }, { 'x-api-key': APP_ID })
+  assert.equal(byAppId.statusCode, 403)
+  assert.match(byAppId.json().message, /CONNECT_API_KEY/)
+  assert.equal(vonage.requests.length, 0)
+  assert.equal((await connect(app, { to: TO }, { 'x-api-key': CONNECT_KEY })).statusCode, 201)
+  assert.equal(vonage.requests.length, 1)
+  assert.equal(logs.filter(l => String(l.msg).includes('not a secret')).length, 0, 'no application-id warning with a real key')
+  assert.ok(!JSON.stringify(logs).includes(CONNECT_KEY), 'the key is never logged')
+})
+
+test('without CONNECT_API_KEY the application id still works, with one startup warning (ja + en) that it is not a secret', async (t) => {
+  const vonage = await fake(t)
+  const { app, logs } = await outboundApp(t, vonage)
+  assert.equal((await connect(app, { to: TO }, { 'x-api-key': APP_ID })).statusCode, 201)
+  const warnings = logs.filter(l => l.level === 40 && String(l.msg).includes('CONNECT_API_KEY'))
+  assert.equal(warnings.length, 1)
+  assert.match(String(warnings[0]!.msg), /秘密ではありません/)
+  assert.match(String(warnings[0]!.msg), /not a secret/)
+})
+
+test('a CONNECT_API_KEY under 32 characters is a configuration error naming it', async (t) => {
+  const vonage = await fake(t)
+  await assert.rejects(outboundApp(t, vonage, { CONNECT_API_KEY: 'short-key-0123456789' }), (err: Error & { problems?: string[] }) => {
+    assert.ok(err.problems?.some(p => /^CONNECT_API_KEY is too short \(20 characters\)/.test(p)), String(err.problems))
+    return true
+  })
+})
+
+test('destinations outside CONNECT_ALLOWED_PREFIXES (default: the country of VONAGE_OUTBOUND_FROM) get 403 (ja + en) and call no one', async (t) => {
+  const vonage = await fake(t)
+  const { app, logs } = await outboundApp(t, vonage)
+  for (const to of ['+447700900123', '+12025550123', '+8210123456789']) {
+    const res = await connect(app, { to })
+    assert.equal(res.statusCode, 403, to)
+    const body = res.json()
+    assert.deepEqual(body.allowed, ['+81'])
+    assert.match(body.message, /発信できません/)
+    assert.match(body.message, /CONNECT_ALLOWED_PREFIXES/)
+  }
+  assert.equal(vonage.requests.length, 0)
+  assert.ok(!JSON.stringify(logs).includes('447700900123'), 'the refused number is masked in the log')
+  assert.equal((await connect(app, { to: TO })).statusCode, 201, 'the own country is allowed')
+
+  const { app: wide } = await outboundApp(t, vonage, { CONNECT_ALLOWED_PREFIXES: '+8180, +44' })
+  assert.equal((await connect(wide, { to: '+447700900123' })).statusCode, 201)
+  assert.equal((await connect(wide, { to: '+815012345678' })).statusCode, 403, '+8150 is not under +8180')
+  await assert.rejects(outboundApp(t, vonage, { CONNECT_ALLOWED_PREFIXES: '81' }), /CONNECT_ALLOWED_PREFIXES has a malformed entry/)
+})
+
+test('machineDetection: sent as machine_detection; continue is routed to the event handler, bad values are a 400', async (t) => {
+  const vonage = await fake(t)
+  const { app } = await outboundApp(t, vonage, { VONAGE_MACHINE_DETECTION: 'continue' })
+  assert.equal((await connect(app, { to: TO })).statusCode, 201)
+  assert.equal((await connect(app, { to: TO, machineDetection: 'hangup' })).statusCode, 201)
+  const [first, second] = vonage.requests.map(r => r.body as Record<string, unknown>)
+  assert.equal(first!.machine_detection, 'continue')
+  assert.deepEqual(first!.event_url, ['https://bridge.example.test/event?md=continue'])
+  assert.equal(second!.machine_detection, 'hangup')
+  const bad = await connect(app, { to: TO, machineDetection: 'beep' })
+  assert.equal(bad.statusCode, 400)
+  assert.match(bad.json().message, /machineDetection must be one of hangup, continue/)
+})
+
+test('on Fly, the machine placing the call names itself in the answer and event URLs, so it also holds the call', async (t) => {
+  const vonage = await fake(t)
+  const { app } = await outboundApp(t, vonage, { FLY_MACHINE_ID: '3d8d9e1b2c4f87' })
+  assert.equal((await connect(app, { to: TO })).statusCode, 201)
+  const body = vonage.requests[0]!.body as Record<string, unknown>
+  assert.match((body.answer_url as string[])[0]!, /\/answer\?ctx=[A-Za-z0-9_.-]+&m=3d8d9e1b2c4f87$/)
+  assert.deepEqual(body.event_url, ['https://bridge.example.test/event?md=hangup&m=3d8d9e1b2c4f87'])
 })

@@ -1,12 +1,13 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { createHash, createHmac, generateKeyPairSync } from 'node:crypto'
+import { createHash, createHmac, generateKeyPairSync, randomUUID } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../../app.js'
 import { loggerOptions } from '../../../lib/log/logger.js'
 import { baseEnv } from '../../helpers/build.js'
+import { UNSIGNED_WARNING } from '../../../plugins/webhook-auth.js'
 
 const SECRET = 'sig-secret-0123456789abcdef0123456789'
 const APP_ID = '5f0c1c8e-1111-4222-8333-944455566677'
@@ -23,7 +24,7 @@ const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex
 const now = (): number => Math.floor(Date.now() / 1000)
 
 function claimsFor (body: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { iat: now(), jti: 'b6c0e1f4-0000-4000-8000-000000000001', iss: 'Vonage', api_key: 'abcd1234', application_id: APP_ID, payload_hash: sha256(body), ...extra }
+  return { iat: now(), jti: randomUUID(), iss: 'Vonage', api_key: 'abcd1234', application_id: APP_ID, payload_hash: sha256(body), ...extra }
 }
 
 interface Harness { app: FastifyInstance, logs: Array<Record<string, unknown>>, seen: unknown[], raws: Array<string | undefined> }
@@ -61,31 +62,36 @@ test('a re-indented body with the same content still matches its payload_hash', 
   assert.equal((await post(app, pretty, `Bearer ${sign(claimsFor(EVENT))}`)).statusCode, 200)
 })
 
-test('unsigned, expired, stale, foreign and tampered webhooks get 401 and never reach the handler', async (t) => {
+test('unsigned → 503 (Vonage retries); expired, stale, foreign, tampered and replayed webhooks → 401; none reach the handler', async (t) => {
   const { app, seen, logs } = await harness(t, { VONAGE_SIGNATURE_SECRET: SECRET })
   const tampered = EVENT.replace('answered', 'completed')
-  const cases: Array<[string, string, string | undefined]> = [
-    ['missing header', EVENT, undefined],
-    ['not a bearer token', EVENT, `Basic ${Buffer.from('a:b').toString('base64')}`],
-    ['garbage token', EVENT, 'Bearer not.a.jwt'],
-    ['wrong secret', EVENT, `Bearer ${sign(claimsFor(EVENT), 'another-accounts-secret')}`],
-    ['expired (exp in the past)', EVENT, `Bearer ${sign(claimsFor(EVENT, { exp: now() - 5 }))}`],
-    ['stale (no exp, iat 10 minutes ago)', EVENT, `Bearer ${sign(claimsFor(EVENT, { iat: now() - 600 }))}`],
-    ['no iat nor exp', EVENT, `Bearer ${sign(claimsFor(EVENT, { iat: undefined }))}`],
-    ['tampered body', tampered, `Bearer ${sign(claimsFor(EVENT))}`],
-    ['no payload_hash', EVENT, `Bearer ${sign(claimsFor(EVENT, { payload_hash: undefined }))}`],
-    ['another application of the account', EVENT, `Bearer ${sign(claimsFor(EVENT, { application_id: 'other-app' }))}`],
-    ['alg none', EVENT, `Bearer ${sign(claimsFor(EVENT), SECRET, { alg: 'none' }).split('.').slice(0, 2).join('.')}.`]
+  const replayed = `Bearer ${sign(claimsFor(EVENT))}`
+  assert.equal((await post(app, EVENT, replayed)).statusCode, 200, 'first use')
+  seen.length = 0
+  const cases: Array<[string, string, string | undefined, number]> = [
+    ['missing header', EVENT, undefined, 503],
+    ['not a bearer token', EVENT, `Basic ${Buffer.from('a:b').toString('base64')}`, 401],
+    ['garbage token', EVENT, 'Bearer not.a.jwt', 401],
+    ['wrong secret', EVENT, `Bearer ${sign(claimsFor(EVENT), 'another-accounts-secret')}`, 401],
+    ['expired (exp in the past)', EVENT, `Bearer ${sign(claimsFor(EVENT, { exp: now() - 5 }))}`, 401],
+    ['stale (no exp, iat 10 minutes ago)', EVENT, `Bearer ${sign(claimsFor(EVENT, { iat: now() - 600 }))}`, 401],
+    ['stale despite a far exp', EVENT, `Bearer ${sign(claimsFor(EVENT, { iat: now() - 600, exp: now() + 86400 }))}`, 401],
+    ['no iat nor exp', EVENT, `Bearer ${sign(claimsFor(EVENT, { iat: undefined }))}`, 401],
+    ['no jti', EVENT, `Bearer ${sign(claimsFor(EVENT, { jti: undefined }))}`, 401],
+    ['tampered body', tampered, `Bearer ${sign(claimsFor(EVENT))}`, 401],
+    ['no payload_hash', EVENT, `Bearer ${sign(claimsFor(EVENT, { payload_hash: undefined }))}`, 401],
+    ['another application of the account', EVENT, `Bearer ${sign(claimsFor(EVENT, { application_id: 'other-app' }))}`, 401],
+    ['alg none', EVENT, `Bearer ${sign(claimsFor(EVENT), SECRET, { alg: 'none' }).split('.').slice(0, 2).join('.')}.`, 401],
+    ['replayed', EVENT, replayed, 401]
   ]
-  for (const [name, body, authorization] of cases) {
+  for (const [name, body, authorization, status] of cases) {
     const res = await post(app, body, authorization)
-    assert.equal(res.statusCode, 401, name)
-    assert.deepEqual(res.json(), { statusCode: 401, error: 'Unauthorized', message: 'missing or invalid Vonage signature' }, name)
+    assert.equal(res.statusCode, status, name)
+    assert.match(res.json().message, status === 503 ? /unsigned webhook refused/ : /^invalid Vonage signature: /, name)
   }
   assert.deepEqual(seen, [])
-  const refusals = logs.filter(l => l.msg === 'webhook refused: missing or invalid Vonage signature')
-  assert.equal(refusals.length, cases.length)
-  assert.deepEqual(refusals.map(l => l.reason), ['missing', 'malformed', 'malformed', 'bad-signature', 'expired', 'expired', 'expired', 'payload-mismatch', 'payload-mismatch', 'other-application', 'bad-signature'])
+  const refusals = logs.filter(l => String(l.msg).startsWith('webhook refused'))
+  assert.deepEqual(refusals.map(l => l.reason), ['missing', 'malformed', 'malformed', 'bad-signature', 'expired', 'expired', 'expired', 'expired', 'no-jti', 'payload-mismatch', 'payload-mismatch', 'other-application', 'bad-signature', 'replayed'])
   assert.doesNotMatch(JSON.stringify(logs), /eyJ[A-Za-z0-9_-]{5,}\./)
 })
 
@@ -96,11 +102,16 @@ test('a body-less POST is checked against the hash of nothing', async (t) => {
   assert.equal((await send(sign(claimsFor('')))).statusCode, 200)
 })
 
-test('GET webhooks need a valid signature but no payload_hash', async (t) => {
+test('GET webhooks: payload_hash covers the query (compact JSON, URL order); a body token or none is refused, naming answer_method POST', async (t) => {
   const { app } = await harness(t, { VONAGE_SIGNATURE_SECRET: SECRET })
-  const get = (authorization?: string) => app.inject({ method: 'GET', url: '/test-hook?uuid=a1', headers: authorization !== undefined ? { authorization } : {} })
-  assert.equal((await get(`Bearer ${sign({ iat: now(), application_id: APP_ID })}`)).statusCode, 200)
-  assert.equal((await get()).statusCode, 401)
+  const get = (url: string, authorization?: string) => app.inject({ method: 'GET', url, headers: authorization !== undefined ? { authorization } : {} })
+  assert.equal((await get('/test-hook?uuid=a1&status=answered', `Bearer ${sign(claimsFor('{"uuid":"a1","status":"answered"}'))}`)).statusCode, 200)
+  assert.equal((await get('/test-hook?status=answered&uuid=a1', `Bearer ${sign(claimsFor('{"uuid":"a1","status":"answered"}'))}`)).statusCode, 401, 'another order is another payload')
+  const noHash = await get('/test-hook?uuid=a1', `Bearer ${sign({ iat: now(), jti: randomUUID(), application_id: APP_ID })}`)
+  assert.equal(noHash.statusCode, 401)
+  assert.match(noHash.json().message, /answer_method and event_method to POST/)
+  assert.equal((await get('/test-hook?uuid=a1', `Bearer ${sign(claimsFor(EVENT))}`)).statusCode, 401, 'a POST body token')
+  assert.equal((await get('/test-hook?uuid=a1')).statusCode, 503)
 })
 
 test('without VONAGE_SIGNATURE_SECRET every webhook passes and the start warns once', async (t) => {
@@ -108,21 +119,25 @@ test('without VONAGE_SIGNATURE_SECRET every webhook passes and the start warns o
   assert.equal((await post(app, EVENT)).statusCode, 200)
   assert.equal((await post(app, EVENT, 'Bearer whatever')).statusCode, 200)
   assert.equal(seen.length, 2)
-  assert.equal(logs.filter(l => String(l.msg).startsWith('webhooks are unauthenticated')).length, 1)
+  assert.equal(logs.filter(l => l.msg === UNSIGNED_WARNING).length, 1)
   assert.equal(app.verifyVonageJwt(undefined), true)
 })
 
 test('with the secret set there is no unauthenticated warning', async (t) => {
   const { logs } = await harness(t, { VONAGE_SIGNATURE_SECRET: SECRET })
-  assert.equal(logs.filter(l => String(l.msg).startsWith('webhooks are unauthenticated')).length, 0)
+  assert.equal(logs.filter(l => l.msg === UNSIGNED_WARNING).length, 0)
 })
 
-test('verifyVonageJwt checks signature and freshness only (media WebSocket handshake)', async (t) => {
+test('verifyVonageJwt checks signature, freshness and single use (media WebSocket handshake)', async (t) => {
   const { app } = await harness(t, { VONAGE_SIGNATURE_SECRET: SECRET })
-  assert.equal(app.verifyVonageJwt(`Bearer ${sign({ iat: now(), application_id: APP_ID })}`), true)
-  assert.equal(app.verifyVonageJwt(`Bearer ${sign({ iat: now(), exp: now() + 60, payload_hash: 'irrelevant' })}`), true)
-  assert.equal(app.verifyVonageJwt(`Bearer ${sign({ iat: now(), exp: now() - 1 })}`), false)
-  assert.equal(app.verifyVonageJwt(`Bearer ${sign({ iat: now() }, 'wrong')}`), false)
+  const once = `Bearer ${sign({ iat: now(), jti: randomUUID(), application_id: APP_ID })}`
+  assert.equal(app.verifyVonageJwt(once), true)
+  assert.equal(app.verifyVonageJwt(once), false, 'the same handshake token twice')
+  assert.equal(app.verifyVonageJwt(`Bearer ${sign({ iat: now(), jti: randomUUID(), exp: now() + 60, payload_hash: 'irrelevant' })}`), true)
+  assert.equal(app.verifyVonageJwt(`Bearer ${sign({ iat: now(), jti: randomUUID(), exp: now() - 1 })}`), false)
+  assert.equal(app.verifyVonageJwt(`Bearer ${sign({ iat: now() - 400, jti: randomUUID(), exp: now() + 3600 })}`), false)
+  assert.equal(app.verifyVonageJwt(`Bearer ${sign({ iat: now() })}`), false, 'no jti')
+  assert.equal(app.verifyVonageJwt(`Bearer ${sign({ iat: now(), jti: randomUUID() }, 'wrong')}`), false)
   assert.equal(app.verifyVonageJwt(undefined), false)
   assert.equal(app.verifyVonageJwt(''), false)
 })
