@@ -4,7 +4,7 @@
  * adds words with BACKCHANNEL_WORDS (comma-separated).
  *
  * Words are compared after normalisation (NFKC, katakana → hiragana, no
- * punctuation, spaces, long-vowel marks or small kana), and a transcript
+ * punctuation, spaces, long-vowel marks, small kana or repeated vowels), and a transcript
  * counts as a backchannel when it is made only of listed words, so 「はい、はい」
  * 「うんうん」 and 「ハーイ」 match without being listed, and 「はい、お願いします」 does not.
  */
@@ -24,13 +24,27 @@ const KANA_OFFSET = 0x60
 /** Punctuation, spaces, long-vowel marks and the small kana that only lengthen a sound. */
 const DROPPED = /[\s\p{P}\p{S}ー〜～ぁぃぅぇぉっゃゅょゎ]/gu
 
+/** Vowel of each plain kana, to fold lengthened sounds (へえ, ふうん) into short ones. */
+const VOWEL = new Map<string, string>()
+for (const [v, row] of Object.entries({ あ: 'あかさたなはまやらわがざだばぱ', い: 'いきしちにひみりぎじぢびぴ', う: 'うくすつぬふむゆるぐずづぶぷ', え: 'えけせてねへめれげぜでべぺ', お: 'おこそとのほもよろをごぞどぼぽ' })) {
+  for (const k of row) VOWEL.set(k, v)
+}
+
 export function normalizeSpoken (text: string): string {
-  let out = ''
+  let kana = ''
   for (const ch of text.normalize('NFKC').toLowerCase()) {
     const cp = ch.codePointAt(0)!
-    out += cp >= KATAKANA_START && cp <= KATAKANA_END ? String.fromCodePoint(cp - KANA_OFFSET) : ch
+    kana += cp >= KATAKANA_START && cp <= KATAKANA_END ? String.fromCodePoint(cp - KANA_OFFSET) : ch
   }
-  return out.replace(DROPPED, '')
+  let out = ''
+  let last = ''
+  for (const ch of kana.replace(DROPPED, '')) {
+    // A vowel repeating the one before only lengthens it: 「へえ」 is 「へぇー」 is 「へ」.
+    if (VOWEL.get(ch) === ch && VOWEL.get(last) === ch) continue
+    out += ch
+    last = ch
+  }
+  return out
 }
 
 /** BACKCHANNEL_WORDS: words separated by commas (ASCII or Japanese 、，). */
