@@ -63,7 +63,7 @@ export const TURN_PROFILES: Readonly<Record<TurnProfileName, TurnProfile>> = {
   }
 }
 
-export const BARGE_IN_MIN_MS_MIN = 100
+export const BARGE_IN_MIN_MS_MIN = 20
 export const BARGE_IN_MIN_MS_MAX = 3000
 
 /** The profile with BARGE_IN_MIN_MS applied (0 keeps the profile's own). */
