@@ -65,8 +65,11 @@ interface Utterance {
 const FRAME_MS = 20
 /** Silence inside a word or between morae that does not end a voiced run. */
 const RUN_GAP_MS = 200
-/** How fast the noise floor rises toward louder frames (it falls at once). */
-const FLOOR_RISE = 0.005
+/** How fast the noise floor rises toward louder frames (it falls at once): quickly over quiet frames, slowly over voiced ones, so speech barely lifts it but a steady hum is learnt within seconds. */
+const FLOOR_RISE_QUIET = 0.05
+const FLOOR_RISE_VOICED = 0.002
+/** The first second of a call (the greeting, usually) learns the line as fast as quiet frames do. */
+const WARMUP_MS = 1000
 const SILENCE_DBFS = -100
 
 /** RMS level of a 16-bit PCM frame in dBFS (-100 for digital silence). */
@@ -84,7 +87,8 @@ export class TurnTaker {
   readonly #words: Backchannels
   #busy = false
   #ducked = false
-  #floor = SILENCE_DBFS
+  #floor = Number.NaN
+  #heardMs = 0
   /** Voiced ms of the current run of sound, and the silence since its last voiced frame. */
   #runMs = 0
   #gapMs = RUN_GAP_MS
@@ -106,10 +110,12 @@ export class TurnTaker {
   /** The level of one frame of caller audio, when the session has it already. */
   level (dbfs: number, ms = FRAME_MS): void {
     const p = this.#o.profile
+    // A call that opens with speech must not take the speech for the floor.
+    if (Number.isNaN(this.#floor)) this.#floor = Math.min(dbfs, p.voicedDbfs - p.voicedOverFloorDb)
     const voiced = dbfs >= p.voicedDbfs && dbfs >= this.#floor + p.voicedOverFloorDb
-    // Falls at once, rises slowly: speech lifts it little, a steady hum lifts it to itself.
     if (dbfs < this.#floor) this.#floor = dbfs
-    else this.#floor += (dbfs - this.#floor) * FLOOR_RISE
+    else this.#floor += (dbfs - this.#floor) * (voiced && this.#heardMs >= WARMUP_MS ? FLOOR_RISE_VOICED : FLOOR_RISE_QUIET)
+    this.#heardMs += ms
     if (voiced) {
       if (this.#gapMs >= RUN_GAP_MS) this.#runMs = 0
       this.#gapMs = 0
