@@ -72,12 +72,26 @@ const FLOOR_RISE_VOICED = 0.002
 const WARMUP_MS = 1000
 const SILENCE_DBFS = -100
 
-/** RMS level of a 16-bit PCM frame in dBFS (-100 for digital silence). */
-export function frameDbfs (pcm: Int16Array): number {
-  if (pcm.length === 0) return SILENCE_DBFS
+/**
+ * RMS level of a 16-bit PCM frame in dBFS (-100 for digital silence): samples,
+ * or little-endian bytes as forwarded (a Buffer may sit at an odd offset, so
+ * bytes are read, not viewed).
+ */
+export function frameDbfs (pcm: Int16Array | Uint8Array): number {
   let sum = 0
-  for (let i = 0; i < pcm.length; i++) sum += pcm[i] * pcm[i]
-  const rms = Math.sqrt(sum / pcm.length) / 32768
+  let n = 0
+  if (pcm instanceof Int16Array) {
+    for (let i = 0; i < pcm.length; i++) sum += pcm[i] * pcm[i]
+    n = pcm.length
+  } else {
+    for (let i = 0; i + 1 < pcm.length; i += 2) {
+      const v = ((pcm[i] | (pcm[i + 1] << 8)) << 16) >> 16
+      sum += v * v
+    }
+    n = pcm.length >> 1
+  }
+  if (n === 0) return SILENCE_DBFS
+  const rms = Math.sqrt(sum / n) / 32768
   return rms <= 0 ? SILENCE_DBFS : Math.max(SILENCE_DBFS, 20 * Math.log10(rms))
 }
 
@@ -102,8 +116,8 @@ export class TurnTaker {
 
   get busy (): boolean { return this.#busy }
 
-  /** One frame of caller audio as forwarded to the engine. */
-  frame (pcm: Int16Array, ms = FRAME_MS): void {
+  /** One frame of caller audio as forwarded to the engine (samples or 16-bit LE bytes). */
+  frame (pcm: Int16Array | Uint8Array, ms = FRAME_MS): void {
     this.level(frameDbfs(pcm), ms)
   }
 

@@ -24,6 +24,22 @@ test('frameDbfs: full-scale square wave is 0 dBFS, silence is -100, a tenth of f
   assert.ok(Math.abs(frameDbfs(new Int16Array(320).fill(32767))) < 0.01)
   assert.equal(frameDbfs(new Int16Array(320)), -100)
   assert.equal(Math.round(frameDbfs(new Int16Array(320).fill(3277))), -20)
+  // The bytes a session forwards, at an odd offset inside a larger buffer.
+  const samples = new Int16Array(320).map((_, i) => (i % 2 === 0 ? 3277 : -3277))
+  const bytes = Buffer.alloc(641)
+  for (let i = 0; i < samples.length; i++) bytes.writeInt16LE(samples[i], 1 + i * 2)
+  assert.equal(frameDbfs(bytes.subarray(1)), frameDbfs(samples))
+})
+
+test('frame(): the session can feed the forwarded bytes themselves', () => {
+  const decisions: string[] = []
+  const turn = new TurnTaker({ profile: TURN_PROFILES.standard, now: () => 0, decide: d => decisions.push(d.kind) })
+  turn.assistantSpeaking(true)
+  turn.speechStarted('item_bytes')
+  const loud = Buffer.alloc(640)
+  for (let i = 0; i < 320; i++) loud.writeInt16LE(i % 2 === 0 ? 6000 : -6000, i * 2)
+  for (let ms = 0; ms < TURN_PROFILES.standard.bargeInMinMs; ms += FRAME_MS) turn.frame(loud)
+  assert.deepEqual(decisions, ['duck', 'interrupt'])
 })
 
 test('a 250 ms 「はい」 in the middle of a 4 s answer: no interrupt, no answer to it, the item is dropped as a backchannel', () => {
