@@ -34,6 +34,10 @@ export const configSchema = {
     OPENAI_TRANSCRIPTION_MODEL: { type: 'string', default: 'gpt-4o-transcribe', description: 'model transcribing the caller (empty = no input transcription)' },
     TRANSCRIPTION_LANGUAGE: { type: 'string', default: 'ja', description: 'ISO-639-1 language of the callers, e.g. ja or en' },
     OPENAI_NOISE_REDUCTION: { type: 'string', enum: ['near_field', 'far_field', 'off'], default: 'near_field', description: 'near_field (handsets), far_field (speakerphones) or off' },
+    TURN_PROFILE: { type: 'string', enum: ['standard', 'patient'], default: 'standard', description: 'standard, or patient (older callers: longer pauses, louder threshold, longer aizuchi before the assistant gives way); see docs/turn-taking.md' },
+    BARGE_IN_MIN_MS: { type: 'integer', minimum: 0, maximum: 3000, default: 0, description: 'ms of caller speech over the assistant that make an interruption (shorter = a backchannel), 20-3000; 0 = the profile\'s (standard 400, patient 600)' },
+    BACKCHANNEL_WORDS: { type: 'string', default: '', description: 'extra backchannel words that never interrupt the assistant, comma-separated, e.g. さようでございますか,ごもっとも' },
+    IDLE_PROMPT_SECONDS: { type: 'integer', minimum: 0, maximum: 120, default: 8, description: 'seconds of caller silence after the assistant finished before it checks in once (then says goodbye after the same again); 0 = never' },
 
     TOOLS_FILE: { type: 'string', default: './tools.json', description: 'JSON file declaring the custom tools TOOLS_WEBHOOK_URL runs (see tools.example.json)' },
     TOOLS_WEBHOOK_URL: { type: 'string', default: '', description: 'http(s) URL that runs the tools of TOOLS_FILE (POST {call, name, arguments}, signed); empty = no custom tools' },

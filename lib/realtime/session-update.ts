@@ -1,4 +1,5 @@
 import { maskNumber } from '../log/logger.js'
+import { TURN_PROFILES, turnDetection as turnDetectionFor, type TurnProfile } from './turn-profiles.js'
 
 /** What the model is told about the call it is on. */
 export interface CallContext {
@@ -17,6 +18,10 @@ export interface SessionSettings {
   transcriptionLanguage: string
   noiseReduction: 'near_field' | 'far_field' | 'off'
   tools?: unknown[]
+  /** TURN_PROFILE with BARGE_IN_MIN_MS applied (default: standard). */
+  turnProfile?: TurnProfile
+  /** The bridge's TurnTaker decides interruptions and answers: the engine does neither on its own. */
+  bridgeDecides?: boolean
 }
 
 /** Call facts appended to the persona so the model can use them, without phone numbers in full. */
@@ -32,10 +37,7 @@ export function describeCall (c: CallContext): string {
 
 /** The GA `session.update` for a phone call: 24 kHz PCM both ways, VAD, transcription. */
 export function sessionUpdate (s: SessionSettings, call: CallContext): Record<string, unknown> {
-  const turnDetection = s.turnDetection === 'semantic_vad'
-    ? { type: 'semantic_vad', eagerness: 'auto', create_response: true, interrupt_response: true }
-    // Phone lines are noisy and callers pause mid-sentence: a slightly longer silence than the default avoids cutting them off.
-    : { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500, create_response: true, interrupt_response: true }
+  const turnDetection = turnDetectionFor(s.turnDetection, s.turnProfile ?? TURN_PROFILES.standard, s.bridgeDecides === true)
   const input: Record<string, unknown> = {
     format: { type: 'audio/pcm', rate: 24000 },
     turn_detection: turnDetection,

@@ -9,7 +9,7 @@ const key = new URLSearchParams(location.search).get('key')
 /** @type {null | { ws: WebSocket, ctx: AudioContext, stream: MediaStream, ended: boolean }} */
 let call = null
 
-const stats = { sent: 0, received: 0, clears: 0, bufferedMs: 0, underruns: 0, flushMs: 0 }
+const stats = { sent: 0, received: 0, clears: 0, bufferedMs: 0, underruns: 0, flushMs: 0, backchannels: 0, bargeIns: 0 }
 /** When the last clear arrived: the player's answer to it measures how fast playback stopped. */
 let clearedAt = 0
 
@@ -29,7 +29,7 @@ function showLevel (meter, rms) {
 
 function showStats () {
   const s = $('stats')
-  s.textContent = `送信 / sent ${stats.sent} · 受信 / received ${stats.received} frames · buffer ${Math.round(stats.bufferedMs)} ms · underruns ${stats.underruns} · barge-ins ${stats.clears}`
+  s.textContent = `送信 / sent ${stats.sent} · 受信 / received ${stats.received} frames · buffer ${Math.round(stats.bufferedMs)} ms · underruns ${stats.underruns} · barge-ins ${stats.clears} · 相づち / backchannels ${stats.backchannels}`
   for (const [k, v] of Object.entries(stats)) s.dataset[k] = String(Math.round(v))
 }
 
@@ -62,6 +62,30 @@ function onTranscript (msg) {
     p.textContent += msg.text
   }
   if (atBottom) box.scrollTop = box.scrollHeight
+}
+
+/**
+ * How the server took the caller's last sound, in the status line, so the
+ * owner hears a sound and reads at once whether it cut the assistant off.
+ */
+function onTurn (msg) {
+  if (call === null) return
+  let text
+  if (msg.kind === 'backchannel') {
+    stats.backchannels++
+    const words = typeof msg.text === 'string' && msg.text !== '' ? `「${msg.text}」` : '（ことばなし / no words）'
+    text = `相づちとして聞き流しました / Taken as a backchannel: ${words} ${Number(msg.ms) || 0} ms`
+  } else if (msg.kind === 'barge-in') {
+    stats.bargeIns++
+    text = msg.heardMs === null
+      ? '割り込みとして止めました / Taken as an interruption'
+      : `割り込みとして止めました / Taken as an interruption (${(Number(msg.heardMs) / 1000).toFixed(1)} s 再生後 / after ${(Number(msg.heardMs) / 1000).toFixed(1)} s)`
+  } else {
+    return
+  }
+  document.body.dataset.lastTurn = msg.kind
+  $('status').textContent = `通話中 / In call — ${text}`
+  showStats()
 }
 
 function markCut () {
@@ -113,6 +137,7 @@ async function start () {
   ws.addEventListener('open', () => {
     ws.send(JSON.stringify({ event: 'websocket:connected', 'content-type': `audio/l16;rate=${rate}` }))
     source.connect(mic)
+    delete document.body.dataset.lastTurn
     setState('in-call', '通話中 / In call')
   })
   mic.port.onmessage = ({ data }) => {
@@ -143,6 +168,8 @@ async function start () {
       ws.send(JSON.stringify({ event: 'websocket:cleared' }))
     } else if (msg.event === 'transcript') {
       onTranscript(msg)
+    } else if (msg.event === 'turn') {
+      onTurn(msg)
     }
   })
   ws.addEventListener('close', (ev) => {

@@ -37,6 +37,14 @@ export interface FakeRealtimeOptions {
   transcriptDeltas?: boolean
   /** Serve wss:// with this identity (test/fixtures/tls), as the real API serves only TLS. */
   tls?: { key: Buffer | string, cert: Buffer | string }
+  /**
+   * Act on the session's turn_detection as the real server does (off by
+   * default, so tests written before it keep their behaviour): cancel the
+   * response in progress at speech_started when interrupt_response is on (the
+   * GA default), answer after speech_stopped when create_response is on (the
+   * GA default), and answer response.cancel.
+   */
+  vad?: boolean
 }
 
 export interface FakeFunctionCall {
@@ -66,6 +74,10 @@ export interface FakeConnection {
   itemAudioMs: Map<string, number>
   lastItemId: string | null
   lastResponseId: string | null
+  /** audio.input.turn_detection from the last session.update that set it (null: none, or turned off). */
+  turnDetection: Record<string, unknown> | null
+  /** The user item the current speech will be committed as (speech_started → speech_stopped). */
+  speechItemId: string | null
 }
 
 export interface FakeRealtime {
@@ -80,6 +92,8 @@ export interface FakeRealtime {
   respond: (c: FakeConnection, pcm?: Int16Array) => Promise<void>
   send: (c: FakeConnection, event: Record<string, unknown>) => void
   speechStarted: (c: FakeConnection) => void
+  /** speech_stopped, then input_audio_buffer.committed of the speech's item (server VAD commits itself); returns the item id. */
+  speechStopped: (c: FakeConnection) => string
   /**
    * A response in which the model calls a function: optionally an assistant
    * message with audio first (`say`, e.g. a goodbye), then the function_call
@@ -109,6 +123,8 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
   let handshakes = 0
   /** Connection → id of the response in progress (oneResponseAtATime). */
   const active = new Map<FakeConnection, string>()
+  /** Responses cancelled mid-stream (vad): their remaining audio is never sent. */
+  const cancelled = new Map<string, 'turn_detected' | 'client_cancelled'>()
 
   server.on('connection', s => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
   server.on('upgrade', (req, socket, head) => {
@@ -150,6 +166,7 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
     c.itemAudioMs.set(itemId, 0)
     for (let off = 0; off < pcm.length; off += per) {
       if (c.ws.readyState !== c.ws.OPEN) return
+      if (cancelled.has(responseId)) return endCancelled(c, responseId, itemId, item, cancelled.get(responseId)!)
       const part = pcm.subarray(off, Math.min(pcm.length, off + per))
       const delta = Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('base64')
       c.itemAudioMs.set(itemId, (c.itemAudioMs.get(itemId) ?? 0) + part.length / 24)
@@ -160,6 +177,7 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
     send(c, { type: 'response.output_audio_transcript.done', response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, transcript: o.transcript })
     send(c, { type: 'response.output_item.done', response_id: responseId, output_index: 0, item: { ...item, status: 'completed' } })
     const audioTokens = Math.ceil(pcm.length / 24 / 50)
+    cancelled.delete(responseId)
     if (active.get(c) === responseId) active.delete(c)
     send(c, {
       type: 'response.done',
@@ -171,6 +189,39 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
         usage: { total_tokens: 100 + audioTokens, input_tokens: 100, output_tokens: audioTokens, input_token_details: { text_tokens: 80, audio_tokens: 20, cached_tokens: 0 }, output_token_details: { text_tokens: 0, audio_tokens: audioTokens } }
       }
     })
+  }
+
+  /** How the real API ends a response cut by VAD or response.cancel: status cancelled, no more audio. */
+  function endCancelled (c: FakeConnection, responseId: string, itemId: string, item: Record<string, unknown>, reason: 'turn_detected' | 'client_cancelled'): void {
+    cancelled.delete(responseId)
+    if (active.get(c) === responseId) active.delete(c)
+    send(c, { type: 'response.output_audio.done', response_id: responseId, item_id: itemId, output_index: 0, content_index: 0 })
+    send(c, { type: 'response.output_item.done', response_id: responseId, output_index: 0, item: { ...item, status: 'incomplete' } })
+    send(c, {
+      type: 'response.done',
+      response: { id: responseId, object: 'realtime.response', status: 'cancelled', status_details: { type: 'cancelled', reason }, output: [] }
+    })
+  }
+
+  /** GA defaults: both true when turn detection is on and the field is absent. */
+  function vadFlag (c: FakeConnection, name: 'interrupt_response' | 'create_response'): boolean {
+    return o.vad === true && c.turnDetection !== null && c.turnDetection[name] !== false
+  }
+
+  function speechStarted (c: FakeConnection): void {
+    c.speechItemId = id('item')
+    send(c, { type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(c.audioSamples / 24), item_id: c.speechItemId })
+    const r = active.get(c)
+    if (r !== undefined && vadFlag(c, 'interrupt_response')) cancelled.set(r, 'turn_detected')
+  }
+
+  function speechStopped (c: FakeConnection): string {
+    const itemId = c.speechItemId ?? id('item')
+    c.speechItemId = null
+    send(c, { type: 'input_audio_buffer.speech_stopped', audio_end_ms: Math.round(c.audioSamples / 24), item_id: itemId })
+    send(c, { type: 'input_audio_buffer.committed', previous_item_id: c.lastItemId, item_id: itemId })
+    if (vadFlag(c, 'create_response') && !active.has(c)) void respond(c)
+    return itemId
   }
 
   async function functionCall (c: FakeConnection, f: FakeFunctionCall): Promise<{ responseId: string, callId: string, itemId: string }> {
@@ -234,7 +285,7 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
   }
 
   function onConnection (ws: WebSocket, req: IncomingMessage): void {
-    const c: FakeConnection = { ws, url: req.url ?? '', headers: req.headers, events: [], invalid: [], audio: [], audioSamples: 0, closedAt: null, itemAudioMs: new Map(), lastItemId: null, lastResponseId: null }
+    const c: FakeConnection = { ws, url: req.url ?? '', headers: req.headers, events: [], invalid: [], audio: [], audioSamples: 0, closedAt: null, itemAudioMs: new Map(), lastItemId: null, lastResponseId: null, turnDetection: null, speechItemId: null }
     connections.push(c)
     ws.on('close', () => { c.closedAt = performance.now() })
     if (req.headers['openai-beta'] !== undefined) {
@@ -267,8 +318,24 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
       }
       c.events.push(event)
       switch (event.type) {
-        case 'session.update':
+        case 'session.update': {
+          const input = (event.session as { audio?: { input?: { turn_detection?: Record<string, unknown> | null } } } | undefined)?.audio?.input
+          if (input !== undefined && 'turn_detection' in input) c.turnDetection = input.turn_detection ?? null
           send(c, { type: 'session.updated', session: { ...(event.session as object), type: 'realtime', id: sessionId, object: 'realtime.session' } })
+          break
+        }
+        case 'response.cancel': {
+          if (o.vad !== true) break
+          const r = active.get(c)
+          if (r !== undefined) cancelled.set(r, 'client_cancelled')
+          else send(c, { type: 'error', error: { type: 'invalid_request_error', code: 'response_cancel_not_active', message: 'Cancellation failed: no active response found', event_id: String(event.event_id ?? '') } })
+          break
+        }
+        case 'conversation.item.delete':
+          send(c, { type: 'conversation.item.deleted', item_id: String(event.item_id) })
+          break
+        case 'input_audio_buffer.clear':
+          send(c, { type: 'input_audio_buffer.cleared' })
           break
         case 'response.create':
           if (o.oneResponseAtATime === true && active.has(c)) {
@@ -307,7 +374,8 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
     nextConnection: async () => await new Promise<FakeConnection>(resolve => waiters.push(resolve)),
     respond,
     send,
-    speechStarted: (c) => send(c, { type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(c.audioSamples / 24), item_id: id('item') }),
+    speechStarted,
+    speechStopped,
     functionCall,
     commitInput,
     transcribeInput,
