@@ -26,7 +26,7 @@ async function groupGone (pgid: number): Promise<void> {
     } catch {
       return
     }
-    await new Promise(r => setTimeout(r, 20))
+    await new Promise(resolve => setTimeout(resolve, 20))
   }
   throw new Error(`processes of group ${pgid} still running 10 s after the signal`)
 }
