@@ -2,13 +2,11 @@
  * `npm run bench`: how many calls this machine carries, and what the bridge
  * adds, measured on the real server process.
  *
- *   npm run bench -- [--levels=50,100,200,...] [--workers=N] [--cycles=4]
- *                    [--callers=2] [--budget=300] [--no-resampler] [--out=FILE]
- *                    [--nice=-10] [--no-pin] [--no-isolate] [--tls] [--wait-quiet=S] [--node-args=a,b] [--prof]
+ *   npm run bench -- --help
  *
  * Processes (each its own, so the server's CPU and memory are its own):
- * - the server: `node [npm start's flags] --import dist/scripts/bench/probe.js dist/server.js`
- *   (with WEB_CONCURRENCY=N for N workers). The probe is the only addition;
+ * - the server: `node [npm start's flags] --import dist/scripts/bench/probe.js dist/server.js`.
+ *   The probe is the only addition;
  *   it reads the bridge's diagnostics channels (lib/call/probe.ts) and writes
  *   snapshots to files when asked (scripts/bench/probe.ts);
  * - a fake Realtime API (scripts/bench/fake-realtime.ts): every call's
@@ -20,6 +18,9 @@
  * For each load level it adds calls (held until the end), lets them settle,
  * then measures over whole cycles starting and ending at a quiet point of the
  * cycle, so counts on both sides of each socket match exactly.
+ *
+ * It changes no process it did not start: pinning (taskset) and priority (nice) apply to its own
+ * children only. Whatever else runs on the machine shows in the figures, and the bench says so.
  */
 import { fork, spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync, existsSync, closeSync } from 'node:fs'
@@ -33,14 +34,12 @@ import { startFlags } from '../../test/fakes/start-flags.js'
 import { Histogram, monotonicOffsetMs } from './histogram.js'
 import type { ProbeSnapshot } from './probe.js'
 import { benchResampler, type BenchRow } from './resampler.js'
-import { isolateCores } from './isolate.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const dist = (p: string): string => join(root, 'dist', p)
 
 interface Options {
   levels: number[]
-  workers: number
   cycles: number
   callers: number
   budgetS: number
@@ -63,16 +62,50 @@ interface Options {
   nice: number
   /** The fake API serves wss:// (test/fixtures/tls), as the real one does: the server pays for TLS to the model. */
   tls: boolean
-  /** Move the box's other tasks off the server's cores for the run (root only; put back afterwards). */
-  isolate: boolean
   /** Spread the answers over this many ms of each cycle instead of all in one instant (0). */
   spreadMs: number
 }
 
+const USAGE = `npm run bench -- [options]
+
+How many calls one server process carries within the pacing budget, and what the bridge adds
+(latency, barge-in, CPU and memory per call), on the built server with fake Vonage and OpenAI.
+The server runs alone on one core (its own child, pinned with taskset and, as root, at nice -10);
+the load generators on the others. No other process on the machine is touched.
+
+  --levels=50,100,...   concurrent calls to try, in order (default 50,100,150,200,250,300,400,500,600,800,1000;
+                        stops at the first level that breaks: calls lost, jitter p99 > 50 ms, > 1 % late)
+  --cycles=4            3 s answer cycles measured per level
+  --callers=2           load-generator processes playing Vonage
+  --budget=330          seconds the levels may take; the next level is skipped when it would not fit
+  --tls                 the fake Realtime API serves wss:// (TLS to the model, as in production)
+  --spread=MS           spread each cycle's answers over MS instead of one instant (default 0: worst case)
+  --model-delay=300     ms the fake model waits before answering
+  --greeting-delay=1000 ms between the answer webhook and the media socket
+  --lead=100            PLAYBACK_LEAD_MS of the server
+  --delta-ms=100        audio per response.output_audio.delta, in ms
+  --nice=N              the server's nice value (default -10 as root, else 0)
+  --no-pin              do not pin the server and the load to separate cores
+  --no-resampler        skip the resampler comparison at the end
+  --wait-quiet=S        wait up to S seconds for the machine to be quiet before starting
+  --node-args=a,b       extra node flags for the server (e.g. --trace-gc)
+  --prof                V8 CPU profile of the server into bench-results/prof/
+  --label=NAME          name part of the result file
+  --out=FILE            result JSON (default bench-results/bench-<time>.json)
+  --help                this text
+
+Environment, for digging: BENCH_TRACE_LATE=DIR (late beats' times, on the clock of a --prof profile),
+BENCH_HEAP_SAMPLE=DIR (sampled allocation profile; BENCH_HEAP_LIVE=promoted: only what outlived the
+young generation).
+Smallest run that exercises everything once: npm run bench -- --levels=10 --cycles=1 --no-resampler`
+
 function parseArgs (): Options {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(USAGE)
+    process.exit(0)
+  }
   const o: Options = {
     levels: [50, 100, 150, 200, 250, 300, 400, 500, 600, 800, 1000],
-    workers: 1,
     cycles: 4,
     callers: 2,
     budgetS: 330,
@@ -87,9 +120,8 @@ function parseArgs (): Options {
     nodeArgs: [],
     waitQuietS: 0,
     pin: true,
-    isolate: true,
     tls: false,
-    // Ahead of the box's own background work (a kernel memory monitor took up to 250 ms per 8 s of the server's core here), where allowed.
+    // The server, our own child, ahead of the machine's background work on its core, where allowed (root).
     nice: process.getuid?.() === 0 ? -10 : 0,
     spreadMs: 0
   }
@@ -99,7 +131,6 @@ function parseArgs (): Options {
     const [k, v] = eq < 0 ? [arg, ''] : [arg.slice(0, eq), arg.slice(eq + 1)]
     switch (k) {
       case 'levels': o.levels = v.split(',').map(Number).filter(n => n > 0); break
-      case 'workers': o.workers = Number(v); break
       case 'cycles': o.cycles = Number(v); break
       case 'callers': o.callers = Number(v); break
       case 'budget': o.budgetS = Number(v); break
@@ -112,13 +143,12 @@ function parseArgs (): Options {
       case 'label': o.label = v; break
       case 'prof': o.prof = true; break
       case 'no-pin': o.pin = false; break
-      case 'no-isolate': o.isolate = false; break
       case 'tls': o.tls = true; break
       case 'nice': o.nice = Number(v); break
       case 'spread': o.spreadMs = Number(v); break
       case 'wait-quiet': o.waitQuietS = Number(v); break
       case 'node-args': o.nodeArgs = v.split(',').filter(Boolean); break
-      default: throw new Error(`unknown option ${a}`)
+      default: throw new Error(`unknown option ${a}; npm run bench -- --help lists them`)
     }
   }
   return o
@@ -311,10 +341,8 @@ async function main (): Promise<void> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
   const probeDir = mkdtempSync(join(tmpdir(), 'bench-probe-'))
   const children: ChildProcess[] = []
-  let restoreCores = (): void => {}
   const cleanup = (): void => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
-    restoreCores()
   }
   process.on('exit', cleanup)
   process.on('SIGINT', () => { cleanup(); process.exit(130) })
@@ -337,23 +365,18 @@ async function main (): Promise<void> {
     console.log(`machine busy (${background.toFixed(2)} cores used by other processes): waiting for it to be quiet`)
   }
   if (background >= 0.15) console.log(`warning: ${background.toFixed(2)} cores were busy before the bench started: the figures will be disturbed`)
-  console.log(`machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, node ${machine.node}; workers: ${o.workers}, lead ${o.leadMs} ms`)
+  console.log(`machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, node ${machine.node}; lead ${o.leadMs} ms`)
 
-  // The server alone on its cores, the load on the rest, so neither steals the other's CPU.
+  // The server alone on its core, the load on the rest, so neither steals the other's CPU. Only the
+  // bench's own processes are pinned: this one (it reads the snapshots between windows) and its children.
   const cores = machine.cores
-  const pinned = o.pin && o.workers < cores && existsSync('/usr/bin/taskset')
-  const serverCpus = pinned ? `${cores - o.workers}-${cores - 1}` : null
-  const loadCpus = pinned ? `0-${cores - o.workers - 1}` : null
+  const pinned = o.pin && cores > 1 && existsSync('/usr/bin/taskset')
+  const serverCpus = pinned ? `${cores - 1}` : null
+  const loadCpus = pinned ? `0-${cores - 2}` : null
   const pin = (pid: number | undefined): void => {
     if (loadCpus !== null && pid !== undefined) execFileSync('taskset', ['-a', '-p', '-c', loadCpus, String(pid)], { stdio: 'ignore' })
   }
-  // This process too (it reads the snapshots between windows), and so everything it starts but the server.
   pin(process.pid)
-  if (serverCpus !== null && loadCpus !== null && o.isolate) {
-    const isolation = isolateCores(serverCpus, loadCpus)
-    restoreCores = isolation.restore
-    if (isolation.moved > 0) console.log(`moved ${isolation.moved} other tasks off CPU ${serverCpus} for the run (--no-isolate to leave them)`)
-  }
   if (pinned) console.log(`server pinned to CPU ${serverCpus}, load generators to CPU ${loadCpus}`)
   if (o.nice !== 0) console.log(`server at nice ${o.nice} (--nice=0 to run it at the default priority)`)
 
@@ -397,7 +420,6 @@ async function main (): Promise<void> {
       ANSWER_RATE_LIMIT_PER_MINUTE: '100000',
       PLAYBACK_LEAD_MS: String(o.leadMs),
       SHUTDOWN_DRAIN_SECONDS: '0',
-      WEB_CONCURRENCY: String(o.workers),
       BENCH_PROBE_DIR: probeDir,
       ...(process.env.BENCH_TRACE_LATE !== undefined ? { BENCH_TRACE_LATE: process.env.BENCH_TRACE_LATE } : {}),
       ...(process.env.BENCH_HEAP_SAMPLE !== undefined ? { BENCH_HEAP_SAMPLE: process.env.BENCH_HEAP_SAMPLE, BENCH_HEAP_LIVE: process.env.BENCH_HEAP_LIVE ?? '' } : {})
@@ -411,7 +433,7 @@ async function main (): Promise<void> {
     if (server.exitCode !== null || i > 300) throw new Error(`server did not start; see ${logPath}`)
     await sleep(50)
   }
-  while (livePids(probeDir).length < (o.workers > 1 ? o.workers + 1 : 1)) await sleep(50)
+  while (livePids(probeDir).length < 1) await sleep(50)
 
   // ---- fake Vonage
   const callers: ChildProcess[] = []
@@ -471,7 +493,6 @@ async function main (): Promise<void> {
 
     const merged = (name: string): Histogram => snaps.reduce((h, s) => h.merge(s.hist[name]!), new Histogram())
     const sum = (name: string): number => snaps.reduce((a, s) => a + (s.counters[name] ?? 0), 0)
-    const workers = snaps.filter(s => s.role !== 'primary')
     const windowS = Math.max(...snaps.map(s => s.windowMs)) / 1000
     const held = cs.reduce((a, c) => a + c.held, 0)
     const cpuMs = snaps.reduce((a, s) => a + s.cpuUserMs + s.cpuSystemMs, 0)
@@ -499,8 +520,8 @@ async function main (): Promise<void> {
       rssMiB: rss / 2 ** 20,
       rssPerCallKiB: held > 0 ? (rss - idleRss) / held / 1024 : 0,
       heapPerCallKiB: held > 0 ? (heap - idleHeap) / held / 1024 : 0,
-      eldP99Ms: Math.max(...workers.map(s => s.eld.p99)),
-      eldMaxMs: Math.max(...workers.map(s => s.eld.max)),
+      eldP99Ms: Math.max(...snaps.map(s => s.eld.p99)),
+      eldMaxMs: Math.max(...snaps.map(s => s.eld.max)),
       jitterP50Ms: ms(jitter.percentile(50)),
       jitterP99Ms: ms(jitter.percentile(99)),
       jitterMaxMs: ms(jitter.n > 0 ? jitter.max : null),
@@ -561,7 +582,7 @@ async function main (): Promise<void> {
   const inBudget = rows.filter(r => r.withinBudget)
   const headline = inBudget.length > 0 ? Math.max(...inBudget.map(r => r.calls)) : 0
   const missed = rows.filter(r => !r.withinBudget && r.calls < headline).map(r => r.calls)
-  console.log(`\nheadline: ${headline} concurrent calls with pacing jitter p99 < 5 ms and no late or dropped frames (${o.workers} worker${o.workers > 1 ? 's' : ''}, ${machine.cores} cores)${missed.length > 0 ? `; not within it at ${missed.join(', ')}` : ''}`)
+  console.log(`\nheadline: ${headline} concurrent calls with pacing jitter p99 < 5 ms and no late or dropped frames (one server process, ${machine.cores} cores)${missed.length > 0 ? `; not within it at ${missed.join(', ')}` : ''}`)
   // Pacing can hold while the model's events queue up behind a burst: a barge-in heard late is a glitch too.
   const keeping = rows.filter(r => r.withinBudget && r.bargeInWireP99Ms !== null && r.bargeInWireP99Ms < KEEP_UP_BARGE_IN_MS)
   const keepingUp = keeping.length > 0 ? Math.max(...keeping.map(r => r.calls)) : 0
@@ -573,7 +594,7 @@ async function main (): Promise<void> {
     backgroundCoresBeforeStart: Math.round(background * 100) / 100,
     options: { ...o, periodMs: PERIOD_MS, answerMs: ANSWER_MS, bargeAtMs: BARGE_AT_MS },
     pinning: pinned ? { server: serverCpus, load: loadCpus } : null,
-    headline: { calls: headline, workers: o.workers, keepingUpCalls: keepingUp, notWithinBudgetBelow: missed },
+    headline: { calls: headline, keepingUpCalls: keepingUp, notWithinBudgetBelow: missed },
     levels: rows,
     resampler,
     durationS: Math.round((Date.now() - started) / 1000)

@@ -24,7 +24,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { readWavPcm16 } from '../../lib/audio/wav.js'
 import { Histogram } from './histogram.js'
 import { fixture } from './util.js'
-import { FrameReader, frame, OP_BINARY, OP_TEXT, OP_CLOSE, OP_PING, OP_PONG, headerLength, writeHeader } from './ws.js'
+import { FrameSplitter, applyMask, frame, maskKey, OP_BINARY, OP_TEXT, OP_CLOSE, OP_PING, OP_PONG, headerLength, writeHeader } from './ws.js'
 
 const SLOTS = 20
 const SPURT_GAP_MS = 250
@@ -41,7 +41,8 @@ interface Call {
   closing: boolean
 }
 
-// Caller audio, framed once as masked (zero key) binary WebSocket frames at each rate.
+// Caller audio, framed and masked once per rate (each frame its own random key) and replayed:
+// masking every send would put the load generators' CPU into the figures of the server's core.
 const caller16k = readWavPcm16(readFileSync(fixture('caller-ja-16k.wav'))).samples
 const framesByRate = new Map<number, Buffer[]>()
 function callerFrames (rate: number): Buffer[] {
@@ -54,8 +55,10 @@ function callerFrames (rate: number): Buffer[] {
   for (let off = 0; off + per <= src.length; off += per) {
     const bytes = per * 2
     const buf = Buffer.allocUnsafe(headerLength(bytes, true) + bytes)
-    const p = writeHeader(buf, 0, OP_BINARY, bytes, true)
+    const mask = maskKey()
+    const p = writeHeader(buf, 0, OP_BINARY, bytes, mask)
     Buffer.from(src.buffer, src.byteOffset + off * 2, bytes).copy(buf, p)
+    applyMask(buf, p, buf.length, mask)
     frames.push(buf)
   }
   framesByRate.set(rate, frames)
@@ -157,7 +160,7 @@ async function openCall (base: URL, index: number, greetingDelayMs: number, runI
   }
   socket.setNoDelay(true)
   const c: Call = { index, socket, offset: (index * 37) % frames16.length, n: 0, connectAt: performance.now(), firstFrameAt: 0, playEnd: 0, spurtFrames: 0, closing: false }
-  const reader = new FrameReader((op, buf, start, end) => {
+  const reader = new FrameSplitter((op, buf, start, end) => {
     const t = performance.now()
     if (op === OP_BINARY) {
       w.frames++

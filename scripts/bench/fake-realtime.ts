@@ -25,7 +25,7 @@ import { readFileSync } from 'node:fs'
 import { readWavPcm16 } from '../../lib/audio/wav.js'
 import { monotonicOffsetMs } from './histogram.js'
 import { fixture } from './util.js'
-import { acceptKey, FrameReader, frame, textFrames, unmask, payloadStartsWith, OP_TEXT, OP_CLOSE, OP_PING, OP_PONG } from './ws.js'
+import { acceptKey, FrameSplitter, frame, textFrames, unmask, payloadStartsWith, OP_TEXT, OP_CLOSE, OP_PING, OP_PONG } from './ws.js'
 
 export interface FakeConfig {
   modelDelayMs: number
@@ -138,7 +138,7 @@ function onClientEvent (c: Conn, text: string): void {
       const end = Number(e.audio_end_ms)
       if (max === undefined || !(end <= max + 0.5)) {
         stats.badTruncates++
-        sendEvents(c, [ev('error', `"error":{"type":"invalid_request_error","code":"invalid_value","message":"audio_end_ms is beyond the item's audio","param":"audio_end_ms"}`)])
+        sendEvents(c, [ev('error', '"error":{"type":"invalid_request_error","code":"invalid_value","message":"audio_end_ms is beyond the item\'s audio","param":"audio_end_ms"}')])
       } else {
         sendEvents(c, [ev('conversation.item.truncated', `"item_id":"${String(e.item_id)}","content_index":0,"audio_end_ms":${end}`)])
       }
@@ -161,7 +161,7 @@ server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`)
   const c: Conn = { socket, index: -1, greetedAt: 0, items: new Map(), respondedAt: 0, open: true }
   conns.add(c)
-  const reader = new FrameReader((op, buf, start, end, mask) => {
+  const reader = new FrameSplitter((op, buf, start, end, mask) => {
     if (op === OP_TEXT) {
       if (payloadStartsWith(buf, start, end, mask, APPEND)) { stats.appends++; stats.appendBytes += end - start; return }
       onClientEvent(c, unmask(buf, start, end, mask).toString('utf8'))
@@ -217,8 +217,7 @@ process.on('message', (m: { cmd: string, origin?: number }) => {
   else if (m.cmd === 'stats') {
     const cpu = process.cpuUsage()
     process.send!({ stats: { ...stats, open: conns.size, cpuMs: (cpu.user + cpu.system) / 1000 } })
-  }
-  else if (m.cmd === 'exit') process.exit(0)
+  } else if (m.cmd === 'exit') process.exit(0)
 })
 process.on('disconnect', () => process.exit(0))
 

@@ -2,7 +2,7 @@
  * A log-linear histogram of non-negative values in microseconds (1 µs steps
  * below 64 µs, then 32 steps per power of two: under 3% error), cheap to
  * record into and mergeable across processes, as the benchmark needs for
- * figures gathered in the server's workers and in the load generators.
+ * figures gathered in the server process and in the load generators.
  */
 const LINEAR = 64
 const SUB_BITS = 5

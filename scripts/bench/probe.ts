@@ -1,7 +1,7 @@
 /**
  * Loaded into the server process by the benchmark only
  * (`node --import ./dist/scripts/bench/probe.js dist/server.js`, with
- * BENCH_PROBE_DIR set); in cluster mode the workers inherit it. It subscribes
+ * BENCH_PROBE_DIR set). It subscribes
  * to the bridge's measurement channels (lib/call/probe.ts) and keeps, per process:
  *
  * - pacing jitter: for each call, |interval − 20 ms| between the frames it got
@@ -22,14 +22,12 @@ import { subscribe } from 'node:diagnostics_channel'
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks'
 import { closeSync, openSync, readFileSync, readSync, renameSync, writeFileSync, watch } from 'node:fs'
 import { join } from 'node:path'
-import cluster from 'node:cluster'
 import { Session } from 'node:inspector'
 import { Histogram, monotonicOffsetMs } from './histogram.js'
 import type { frameMessage as FrameMsg, deltaMessage as DeltaMsg, bargeInMessage as BargeMsg, tickMessage as TickMsg } from '../../lib/call/probe.js'
 
 export interface ProbeSnapshot {
   pid: number
-  role: 'primary' | 'worker' | 'single'
   seq: number
   windowMs: number
   cpuUserMs: number
@@ -47,9 +45,6 @@ const dir = process.env.BENCH_PROBE_DIR
 if (dir !== undefined && dir !== '') start(dir)
 
 function start (dir: string): void {
-  const role: ProbeSnapshot['role'] = process.env.WEB_CONCURRENCY !== undefined && Number(process.env.WEB_CONCURRENCY) > 1
-    ? (cluster.isPrimary ? 'primary' : 'worker')
-    : 'single'
   const mono = monotonicOffsetMs()
   const h = {
     jitter: new Histogram(),
@@ -160,7 +155,6 @@ function start (dir: string): void {
     const mem = process.memoryUsage()
     const snap: ProbeSnapshot = {
       pid: process.pid,
-      role,
       seq: next,
       windowMs: now - since,
       cpuUserMs: used.user / 1000,
@@ -215,7 +209,7 @@ function start (dir: string): void {
     }
     if (Number.isFinite(next) && next > seq) snapshot(next)
   }
-  writeFileSync(join(dir, `pid-${process.pid}`), role)
+  writeFileSync(join(dir, `pid-${process.pid}`), 'server')
   try {
     watch(dir, { persistent: false }, (_event, name) => { if (name === 'control') check() })
   } catch { /* polling below still works */ }

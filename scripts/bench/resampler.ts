@@ -63,29 +63,29 @@ const DIRECTIONS: Array<[Rate, Rate]> = [
 
 const ours: Impl = {
   name: 'ours (polyphase FIR, SIMD)',
-  async open(inRate, outRate) {
+  async open (inRate, outRate) {
     const r = createResampler(inRate, outRate)
-    return { process: (x) => r.process(x), destroy() {} }
+    return { process: (x) => r.process(x), destroy () {} }
   },
 }
 
 /** The same filter in the plain JS loop (used where WebAssembly SIMD is missing). */
 const oursJs: Impl = {
   name: 'ours (polyphase FIR, JS)',
-  async open(inRate, outRate) {
+  async open (inRate, outRate) {
     const r = createResampler(inRate, outRate, 'js')
-    return { process: (x) => r.process(x), destroy() {} }
+    return { process: (x) => r.process(x), destroy () {} }
   },
 }
 
-function gcd(a: number, b: number): number {
+function gcd (a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b)
 }
 
 /** Streaming linear interpolation with exact integer phase, allocation-free like ours. */
 const linear: Impl = {
   name: 'linear interpolation',
-  async open(inRate, outRate) {
+  async open (inRate, outRate) {
     const g = gcd(inRate, outRate)
     const step = inRate / g // phase advance per output, in units of 1/unit input samples
     const unit = outRate / g
@@ -93,7 +93,7 @@ const linear: Impl = {
     let phase = 0
     let out = new Int16Array(0)
     return {
-      process(x) {
+      process (x) {
         const max = Math.ceil((x.length * unit) / step) + 1
         if (out.length < max) out = new Int16Array(max)
         let n = 0
@@ -105,7 +105,7 @@ const linear: Impl = {
         }
         return out.subarray(0, n)
       },
-      destroy() {},
+      destroy () {},
     }
   },
 }
@@ -117,16 +117,16 @@ interface LibSampleRateModule {
   }>
 }
 
-async function loadLibSampleRate(): Promise<LibSampleRateModule> {
+async function loadLibSampleRate (): Promise<LibSampleRateModule> {
   const spec = '@alexanderolsen/libsamplerate-js'
   const mod = (await import(spec)) as { default?: LibSampleRateModule } & LibSampleRateModule
   return mod.default ?? mod
 }
 
-function libsamplerate(name: string, converterType: 0 | 1 | 2): Impl {
+function libsamplerate (name: string, converterType: 0 | 1 | 2): Impl {
   return {
     name,
-    async open(inRate, outRate) {
+    async open (inRate, outRate) {
       const lib = await loadLibSampleRate()
       // The `full` API keeps converter state between calls (end_of_input stays 0): real streaming.
       const src = await lib.create(1, inRate, outRate, { converterType })
@@ -136,7 +136,7 @@ function libsamplerate(name: string, converterType: 0 | 1 | 2): Impl {
       let out = new Int16Array(0)
       const len = { frames: 0 }
       return {
-        process(x) {
+        process (x) {
           if (fin.length !== x.length) fin = new Float32Array(x.length)
           const cap = Math.ceil(x.length * ratio) + 64
           if (fout.length < cap) fout = new Float32Array(cap)
@@ -167,7 +167,7 @@ interface SpeexModule {
 }
 
 const speexModules = new Map<string, Promise<SpeexModule>>()
-function loadSpeex(simd: boolean): Promise<SpeexModule> {
+function loadSpeex (simd: boolean): Promise<SpeexModule> {
   // The package ships no typings, so import it through a non-literal specifier and type it here.
   const spec = simd ? '@echogarden/speex-resampler-wasm/simd' : '@echogarden/speex-resampler-wasm'
   let p = speexModules.get(spec)
@@ -178,10 +178,10 @@ function loadSpeex(simd: boolean): Promise<SpeexModule> {
   return p
 }
 
-function speex(quality: number, simd = false): Impl {
+function speex (quality: number, simd = false): Impl {
   return {
     name: `speex q${quality}${simd ? ' simd' : ''}`,
-    async open(inRate, outRate) {
+    async open (inRate, outRate) {
       const M = await loadSpeex(simd)
       const err = M._malloc(4)
       const st = M._speex_resampler_init(1, inRate, outRate, quality, err)
@@ -194,7 +194,7 @@ function speex(quality: number, simd = false): Impl {
       const lens = M._malloc(8)
       let out = new Int16Array(CAP)
       return {
-        process(x) {
+        process (x) {
           if (x.length > CAP) throw new Error('bench speex adapter: chunk too large')
           M.HEAP16.set(x, inP >> 1)
           M.HEAPU32[lens >> 2] = x.length
@@ -205,7 +205,7 @@ function speex(quality: number, simd = false): Impl {
           out.set(M.HEAP16.subarray(outP >> 1, (outP >> 1) + n))
           return out.subarray(0, n)
         },
-        destroy() {
+        destroy () {
           M._speex_resampler_destroy(st)
           M._free(inP)
           M._free(outP)
@@ -232,7 +232,7 @@ const IMPLS: Impl[] = [
 // ---------------------------------------------------------------- measurements
 
 /** Stream a whole signal through a fresh instance in 20 ms frames; returns output and per-frame counts. */
-async function streamThrough(impl: Impl, inRate: Rate, outRate: Rate, x: Int16Array): Promise<{ y: Int16Array; counts: number[] }> {
+async function streamThrough (impl: Impl, inRate: Rate, outRate: Rate, x: Int16Array): Promise<{ y: Int16Array; counts: number[] }> {
   const s = await impl.open(inRate, outRate)
   if (typeof s === 'string') throw new Error(s)
   const frame = inRate / 50
@@ -249,7 +249,7 @@ async function streamThrough(impl: Impl, inRate: Rate, outRate: Rate, x: Int16Ar
   return { y: y.subarray(0, Math.min(n, y.length)), counts }
 }
 
-function range(from: number, to: number, step: number): number[] {
+function range (from: number, to: number, step: number): number[] {
   const r: number[] = []
   for (let f = from; f <= to + 1e-9; f += step) r.push(f)
   return r
@@ -263,11 +263,18 @@ interface Plan {
   runMs: number
 }
 
-async function measure(impl: Impl, inRate: Rate, outRate: Rate, plan: Plan): Promise<BenchRow> {
+async function measure (impl: Impl, inRate: Rate, outRate: Rate, plan: Plan): Promise<BenchRow> {
   const direction = `${inRate / 1000}k->${outRate / 1000}k`
   const row: BenchRow = {
-    direction, impl: impl.name, nsPerFrame: null, worstSinadDb: null, worstSinadHz: null,
-    worstStopbandDb: null, worstStopbandHz: null, delayMs: null, outPerFrame: null,
+    direction,
+    impl: impl.name,
+    nsPerFrame: null,
+    worstSinadDb: null,
+    worstSinadHz: null,
+    worstStopbandDb: null,
+    worstStopbandHz: null,
+    delayMs: null,
+    outPerFrame: null,
   }
   const probe = await impl.open(inRate, outRate)
   if (typeof probe === 'string') {
@@ -345,7 +352,7 @@ async function measure(impl: Impl, inRate: Rate, outRate: Rate, plan: Plan): Pro
   return row
 }
 
-async function timeFrames(impl: Impl, inRate: Rate, outRate: Rate, plan: Plan): Promise<{ cpu: number; wall: number }> {
+async function timeFrames (impl: Impl, inRate: Rate, outRate: Rate, plan: Plan): Promise<{ cpu: number; wall: number }> {
   const s = await impl.open(inRate, outRate)
   if (typeof s === 'string') throw new Error(s)
   // A few different frames of tone + noise so nothing can shortcut on silence or repetition.
@@ -384,13 +391,13 @@ async function timeFrames(impl: Impl, inRate: Rate, outRate: Rate, plan: Plan): 
   return { cpu: median(runs.map((r) => r.cpu)), wall: median(runs.map((r) => r.wall)) }
 }
 
-function median(xs: number[]): number {
+function median (xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)]!
 }
 
-export async function benchResampler(
-  opts: { quick?: boolean; only?: string; log?: (row: BenchRow) => void } = {},
+export async function benchResampler (
+  opts: { quick?: boolean; only?: string; log?: (row: BenchRow) => void } = {}
 ): Promise<BenchRow[]> {
   const plan: Plan = opts.quick
     ? { seconds: 0.2, sinadStep: 400, stopStep: 500, timedRuns: 3, runMs: 50 }
@@ -410,8 +417,15 @@ export async function benchResampler(
         row = await measure(impl, inRate, outRate, plan)
       } catch (e) {
         row = {
-          direction: `${inRate / 1000}k->${outRate / 1000}k`, impl: impl.name, nsPerFrame: null, worstSinadDb: null,
-          worstSinadHz: null, worstStopbandDb: null, worstStopbandHz: null, delayMs: null, outPerFrame: null,
+          direction: `${inRate / 1000}k->${outRate / 1000}k`,
+          impl: impl.name,
+          nsPerFrame: null,
+          worstSinadDb: null,
+          worstSinadHz: null,
+          worstStopbandDb: null,
+          worstStopbandHz: null,
+          delayMs: null,
+          outPerFrame: null,
           note: `failed: ${(e as Error).message}`,
         }
       }
@@ -424,11 +438,11 @@ export async function benchResampler(
 
 // ---------------------------------------------------------------- CLI
 
-function fmt(v: number | null, digits: number, width: number): string {
+function fmt (v: number | null, digits: number, width: number): string {
   return (v === null ? '-' : v.toFixed(digits)).padStart(width)
 }
 
-function formatRow(r: BenchRow): string {
+function formatRow (r: BenchRow): string {
   return [
     r.direction.padEnd(9),
     r.impl.padEnd(28),
@@ -441,7 +455,7 @@ function formatRow(r: BenchRow): string {
   ].join('  ')
 }
 
-async function main(): Promise<void> {
+async function main (): Promise<void> {
   const args = process.argv.slice(2)
   const jsonAt = args.indexOf('--json')
   const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : undefined
@@ -449,7 +463,7 @@ async function main(): Promise<void> {
   const started = Date.now()
   console.log(
     ['direction'.padEnd(9), 'implementation'.padEnd(28), 'ns/frame'.padStart(10), 'SINAD dB @ Hz'.padEnd(14),
-      'stopband dB @ Hz'.padEnd(16), 'delay ms'.padStart(7), 'out/frame'.padStart(10), 'note'].join('  '),
+      'stopband dB @ Hz'.padEnd(16), 'delay ms'.padStart(7), 'out/frame'.padStart(10), 'note'].join('  ')
   )
   const onlyAt = args.indexOf('--only')
   const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined

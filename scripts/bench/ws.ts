@@ -1,65 +1,21 @@
 /**
- * Just enough RFC 6455 for the benchmark's load generators: they play
- * hundreds of Vonage media sockets and Realtime sessions beside the server on
- * the same two cores, so they skip everything a library spends time on
- * (random masks, per-message objects, validation). Not for production use.
+ * Just enough RFC 6455 for the benchmark's load generators: they play hundreds of Vonage media
+ * sockets and Realtime sessions beside the server on the same two cores, so they read frames
+ * without a library's per-message objects. Framing itself is the tests' (test/helpers/ws-frame.ts).
  */
-import { createHash } from 'node:crypto'
+import { headerLength, writeHeader, OP_TEXT } from '../../test/helpers/ws-frame.js'
 
-export const OP_TEXT = 1
-export const OP_BINARY = 2
-export const OP_CLOSE = 8
-export const OP_PING = 9
-export const OP_PONG = 10
+export { acceptKey, applyMask, frame, headerLength, maskKey, writeHeader, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG } from '../../test/helpers/ws-frame.js'
 
-export function acceptKey (key: string): string {
-  return createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64')
-}
-
-export function headerLength (payloadLength: number, masked: boolean): number {
-  return (payloadLength < 126 ? 2 : payloadLength < 65536 ? 4 : 10) + (masked ? 4 : 0)
-}
-
-/**
- * Writes a frame header at `offset` of `buf`; returns the payload's offset.
- * `masked` sets the mask bit with an all-zero key (a client must mask; a zero
- * key leaves the payload as it is, so it can be prepared once and reused).
- */
-export function writeHeader (buf: Buffer, offset: number, opcode: number, payloadLength: number, masked: boolean): number {
-  buf[offset++] = 0x80 | opcode
-  const m = masked ? 0x80 : 0
-  if (payloadLength < 126) {
-    buf[offset++] = m | payloadLength
-  } else if (payloadLength < 65536) {
-    buf[offset++] = m | 126
-    buf.writeUInt16BE(payloadLength, offset)
-    offset += 2
-  } else {
-    buf[offset++] = m | 127
-    buf.writeUInt32BE(0, offset)
-    buf.writeUInt32BE(payloadLength, offset + 4)
-    offset += 8
-  }
-  if (masked) { buf.writeUInt32BE(0, offset); offset += 4 }
-  return offset
-}
-
-export function frame (opcode: number, payload: Buffer | string, masked = false): Buffer {
-  const data = typeof payload === 'string' ? Buffer.from(payload) : payload
-  const out = Buffer.allocUnsafe(headerLength(data.length, masked) + data.length)
-  data.copy(out, writeHeader(out, 0, opcode, data.length, masked))
-  return out
-}
-
-/** One text frame per string, all in one buffer (one write for a whole burst). */
-export function textFrames (texts: string[], masked = false): Buffer {
+/** One unmasked (server) text frame per string, all in one buffer (one write for a whole burst). */
+export function textFrames (texts: string[]): Buffer {
   let size = 0
-  for (const t of texts) { const n = Buffer.byteLength(t); size += headerLength(n, masked) + n }
+  for (const t of texts) { const n = Buffer.byteLength(t); size += headerLength(n, false) + n }
   const out = Buffer.allocUnsafe(size)
   let off = 0
   for (const t of texts) {
     const n = Buffer.byteLength(t)
-    off = writeHeader(out, off, OP_TEXT, n, masked)
+    off = writeHeader(out, off, OP_TEXT, n, null)
     off += out.write(t, off)
   }
   return out
@@ -71,7 +27,7 @@ export function textFrames (texts: string[], masked = false): Buffer {
  * none); the payload is left masked, so a receiver that only counts bytes or
  * peeks at a prefix does not pay for unmasking.
  */
-export class FrameReader {
+export class FrameSplitter {
   #carry: Buffer | null = null
 
   constructor (readonly onFrame: (opcode: number, buf: Buffer, start: number, end: number, mask: number) => void) {}

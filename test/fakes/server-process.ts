@@ -7,6 +7,8 @@ import { once } from 'node:events'
 import type { TestContext } from 'node:test'
 import { startFlags } from './start-flags.js'
 
+const LISTEN_TIMEOUT_MS = 15_000
+
 export async function freePort (): Promise<number> {
   const srv = createServer()
   srv.listen(0, '127.0.0.1')
@@ -24,7 +26,7 @@ async function groupGone (pgid: number): Promise<void> {
     } catch {
       return
     }
-    await new Promise(r => setTimeout(r, 20))
+    await new Promise(resolve => setTimeout(resolve, 20))
   }
   throw new Error(`processes of group ${pgid} still running 10 s after the signal`)
 }
@@ -68,12 +70,23 @@ export async function startServer (t: TestContext | undefined, env: Record<strin
   child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr!.on('data', (d: Buffer) => { out += d.toString() })
   const exited = once(child, 'exit').then(([code]) => code as number | null)
-  const deadline = Date.now() + 15_000
-  while (!out.includes('Server listening')) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`)
-    if (Date.now() > deadline) { signal('SIGKILL'); throw new Error(`server did not listen in 15 s:\n${out}`) }
-    await new Promise(r => setTimeout(r, 20))
-  }
+  // Listening is announced in the log: wait for that line (or the exit), not for time to pass.
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { signal('SIGKILL'); done(new Error(`server did not listen in ${LISTEN_TIMEOUT_MS} ms:\n${out}`)) }, LISTEN_TIMEOUT_MS)
+    const onData = (): void => { if (out.includes('Server listening')) done() }
+    const onExit = (code: number | null): void => done(new Error(`server exited with ${code}:\n${out}`))
+    function done (err?: Error): void {
+      clearTimeout(timer)
+      child.stdout!.off('data', onData)
+      child.stderr!.off('data', onData)
+      child.off('exit', onExit)
+      if (err === undefined) resolve()
+      else reject(err)
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('exit', onExit)
+  })
   const server: ServerProcess = {
     url: `http://127.0.0.1:${port}`,
     port,

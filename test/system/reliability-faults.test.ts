@@ -9,7 +9,7 @@ import { spawnServer, answer, dial, request, logLines } from '../helpers/process
 import { CallSession, type CallStats, type MediaSocket, type SessionLogger } from '../../lib/call/session.js'
 import { Pacer } from '../../lib/call/pacer.js'
 import { realtimeEndpoint } from '../../lib/realtime/endpoint.js'
-import { frame, OP_BINARY, OP_TEXT } from '../../scripts/bench/ws.js'
+import { frame, OP_BINARY, OP_TEXT } from '../helpers/ws-frame.js'
 
 const ended = (logs: Array<Record<string, unknown>>, callId?: string): CallStats | undefined =>
   logs.filter(l => l.msg === 'call ended').map(l => l.call as CallStats).find(c => callId === undefined || c.callId === callId)

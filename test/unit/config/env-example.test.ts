@@ -6,7 +6,6 @@ import { configSchema } from '../../../lib/config/schema.js'
 
 const props = configSchema.properties as Record<string, { default?: unknown }>
 const example = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8')
-const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
 
 test('.env.example lists every setting, and nothing else, with its default', () => {
   const listed = parseEnv(example) as Record<string, string>
@@ -28,13 +27,5 @@ test('.env.example explains each setting in Japanese and English', () => {
     const block = comments.join('\n')
     assert.match(block, /[ぁ-んァ-ン一-龯]/, `${name}: a Japanese comment`)
     assert.match(block, /[A-Za-z]{3,} [a-z]{2,}/, `${name}: an English comment`)
-  }
-})
-
-test('the README settings tables list every setting with its default, in Japanese and English', () => {
-  for (const [name, { default: def }] of Object.entries(props)) {
-    const shown = def === undefined || def === '' ? ['（空）', '(empty)'] : [`\`${String(def)}\``, `\`${String(def)}\``]
-    assert.ok(readme.includes(`| \`${name}\` | ${shown[0]} |`), `README (日本語) lists ${name} with its default`)
-    assert.ok(readme.includes(`| \`${name}\` | ${shown[1]} |`), `README (English) lists ${name} with its default`)
   }
 })
