@@ -33,7 +33,7 @@ export async function spawnServer (t: TestContext, env: Record<string, string>, 
   const port = await freePort()
   const cwd = mkdtempSync(join(tmpdir(), 'bridge-rel-'))
   const args = o.introspect === true
-    ? [...startFlags(), '--expose-gc', '--import', pathToFileURL(resolve('dist/test/fakes/introspect-preload.js')).href, resolve('dist/server.js')]
+    ? [...startFlags(), '--expose-gc', '--import', import.meta.resolve('tsx'), '--import', pathToFileURL(resolve('test/fakes/introspect-preload.ts')).href, resolve('dist/server.js')]
     : [...startFlags(), resolve('dist/server.js')]
   const child = spawn(process.execPath, args, {
     cwd,
