@@ -15,6 +15,8 @@ export const configSchema = {
     TRUST_PROXY_HOPS: { type: 'integer', minimum: 0, maximum: 10, default: 1, description: 'proxies in front of the server whose X-Forwarded-For is trusted (1 = Fly.io or ngrok, 0 = clients connect directly)' },
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' },
     SYSTEM_MESSAGE_PATH: { type: 'string', default: './system-message.txt', description: 'file holding the persona (system prompt); missing or empty uses the built-in チャッピー' },
+    METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 9091, description: 'port of the Prometheus metrics (GET /metrics) on HOST, never the public port; 0 = no metrics' },
+    MODEL_CHECK: { type: 'string', enum: ['on', 'off'], default: 'on', description: 'on = at start, ask OpenAI (GET /v1/models/{id}) whether the configured models have a shutdown date and warn; off = do not ask' },
     SHUTDOWN_DRAIN_SECONDS: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'on SIGTERM/SIGINT, seconds to let calls in progress finish before closing' },
 
     OPENAI_API_KEY: { type: 'string', minLength: 1, description: 'OpenAI secret key (sk-...), or the Azure OpenAI key when AZURE_OPENAI_ENDPOINT is set' },
