@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http'
 import { once } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import { CallMetrics } from '../lib/metrics/call-metrics.js'
+import { PortError } from '../lib/config/port-error.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -46,9 +47,7 @@ async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
     try {
       await Promise.race([once(srv, 'listening'), failed])
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      const why = code === 'EADDRINUSE' ? 'is in use' : `cannot be opened (${String(code)})`
-      throw new Error(`METRICS_PORT ${port} on ${fastify.config.HOST} ${why} — change METRICS_PORT (0 turns metrics off) / メトリクスのポートを開けません: METRICS_PORT を変えてください（0 で無効）`)
+      throw new PortError('METRICS_PORT', port, fastify.config.HOST, (err as NodeJS.ErrnoException).code)
     }
     failed.catch(() => {})
     server = srv
