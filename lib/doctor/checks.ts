@@ -30,6 +30,9 @@ export interface DoctorOptions {
   timeoutMs?: number
 }
 
+/** The doctor builds the app to read settings, persona and tools: no metrics port, no model check of its own, no log lines in the checklist. */
+const QUIET = { METRICS_PORT: 0, MODEL_CHECK: 'off', LOG_LEVEL: 'silent' }
+
 const ok = (ja: string, en: string): Check => ({ status: 'ok', ja, en })
 const fail = (ja: string, en: string, fixJa: string, fixEn: string): Check => ({ status: 'fail', ja, en, fix: { ja: fixJa, en: fixEn } })
 const warn = (ja: string, en: string, fixJa: string, fixEn: string): Check => ({ status: 'warn', ja, en, fix: { ja: fixJa, en: fixEn } })
@@ -57,8 +60,8 @@ export async function runDoctor (o: DoctorOptions): Promise<Check[]> {
   try {
     app = await buildApp({
       config: o.env !== undefined
-        ? { data: { ...o.env, METRICS_PORT: 0, MODEL_CHECK: 'off' }, env: false, dotenv: o.dotenvPath }
-        : { data: { METRICS_PORT: 0, MODEL_CHECK: 'off' }, dotenv: o.dotenvPath },
+        ? { data: { ...o.env, ...QUIET }, env: false, dotenv: o.dotenvPath }
+        : { data: QUIET, dotenv: o.dotenvPath },
       logger: pino({ level: 'silent' })
     })
     await app.ready()
