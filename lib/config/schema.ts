@@ -25,6 +25,7 @@ export const configSchema = {
     AZURE_OPENAI_ENDPOINT: { type: 'string', default: '', description: 'Azure OpenAI resource URL, e.g. https://myres.openai.azure.com (empty = use OpenAI)' },
     OPENAI_API_VERSION: { type: 'string', default: '', description: 'Azure preview api-version (e.g. 2025-04-01-preview); empty = Azure GA /openai/v1 form' },
     OPENAI_VOICE: { type: 'string', minLength: 1, default: 'marin', description: 'assistant voice, e.g. marin, cedar, alloy, shimmer' },
+    OPENAI_REASONING_EFFORT: { type: 'string', enum: ['', 'minimal', 'low', 'medium', 'high', 'xhigh'], default: '', description: 'reasoning effort of reasoning-capable Realtime models (gpt-realtime-2 family): minimal, low, medium, high or xhigh; empty = the model\'s default (not sent)' },
     OPENAI_TURN_DETECTION: { type: 'string', enum: ['server_vad', 'semantic_vad'], default: 'server_vad', description: 'server_vad (fast, silence based) or semantic_vad (waits for the caller to finish the thought)' },
     OPENAI_TRANSCRIPTION_MODEL: { type: 'string', default: 'gpt-live-transcribe', description: 'model transcribing the caller, e.g. gpt-live-transcribe (empty = no input transcription)' },
     TRANSCRIPTION_LANGUAGE: { type: 'string', default: 'ja', description: 'ISO-639-1 language of the callers, e.g. ja or en' },

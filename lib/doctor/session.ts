@@ -18,7 +18,8 @@ export function doctorSessionUpdate (app: FastifyInstance): Record<string, unkno
     transcriptionModel: c.OPENAI_TRANSCRIPTION_MODEL,
     transcriptionLanguage: c.TRANSCRIPTION_LANGUAGE,
     noiseReduction: c.OPENAI_NOISE_REDUCTION as 'near_field' | 'far_field' | 'off',
-    tools: app.bridge.tools
+    tools: app.bridge.tools,
+    reasoningEffort: c.OPENAI_REASONING_EFFORT
   }, { direction: 'inbound' })
 }
 

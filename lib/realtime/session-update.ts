@@ -17,6 +17,8 @@ export interface SessionSettings {
   transcriptionLanguage: string
   noiseReduction: 'near_field' | 'far_field' | 'off'
   tools?: unknown[]
+  /** session.reasoning.effort of reasoning-capable models (gpt-realtime-2 family); '' or unset = not sent. */
+  reasoningEffort?: string
 }
 
 /** Call facts appended to the persona so the model can use them, without phone numbers in full. */
@@ -51,6 +53,7 @@ export function sessionUpdate (s: SessionSettings, call: CallContext): Record<st
       output: { format: { type: 'audio/pcm', rate: 24000 }, voice: s.voice }
     }
   }
+  if (s.reasoningEffort !== undefined && s.reasoningEffort !== '') session.reasoning = { effort: s.reasoningEffort }
   if (s.tools !== undefined && s.tools.length > 0) {
     session.tools = s.tools
     session.tool_choice = 'auto'

@@ -50,7 +50,8 @@ function settings (realtime: FakeRealtime, vonage: FakeVonage, over: Record<stri
 
 test('doctor: a deployable setup is all ✓, exit 0; the session is opened with the calls\' session.update and nothing else', async (t) => {
   const { realtime, vonage } = await fakes(t)
-  const env = settings(realtime, vonage)
+  // A newer model's session option (in the official schemas) goes through to the doctor's session and the calls' alike.
+  const env = settings(realtime, vonage, { OPENAI_REASONING_EFFORT: 'low' })
   const checks = await runDoctor({ dotenvPath: false, env, timeoutMs: 5000 })
   const out = formatChecks(checks)
   assert.equal(exitCode(checks), 0, out.join('\n'))
@@ -74,8 +75,17 @@ test('doctor: a deployable setup is all ✓, exit 0; the session is opened with 
   const { instructions: callInstructions, ...callRest } = callUpdate.session
   const { instructions: doctorInstructions, ...doctorRest } = doctorUpdate.session
   assert.deepEqual(doctorRest, callRest)
+  assert.deepEqual(callRest.reasoning, { effort: 'low' })
+  assert.deepEqual(realtime.connections[1]!.invalid, [])
   const persona = String(doctorInstructions).split('\n# この通話について')[0]!
   assert.ok(persona.length > 0 && String(callInstructions).startsWith(persona), 'same persona')
+})
+
+test('doctor: without OPENAI_REASONING_EFFORT the session.update carries no reasoning', async (t) => {
+  const { realtime, vonage } = await fakes(t)
+  await runDoctor({ dotenvPath: false, env: settings(realtime, vonage), timeoutMs: 5000 })
+  const update = realtime.connections[0]!.events[0] as unknown as { session: Record<string, unknown> }
+  assert.equal('reasoning' in update.session, false)
 })
 
 test('doctor: every problem is a ✗ with its fix, in Japanese then English, and exit 1', async (t) => {
