@@ -44,6 +44,14 @@ test('a PORT in use: exit 1 with the setting to change, no "fatal error" and no 
   assert.doesNotMatch(out, /fatal error|waiting for calls|shutting down/)
 })
 
+test('a HOST that is not this machine\'s: exit 1 naming HOST', async () => {
+  // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine.
+  const { code, out } = await runToExit({ PORT: String(await freePort()), HOST: '192.0.2.1' })
+  assert.equal(code, 1)
+  assert.match(out, /192\.0\.2\.1 is not an address of this machine — change HOST/)
+  assert.doesNotMatch(out, /fatal error|waiting for calls/)
+})
+
 test('a METRICS_PORT in use: exit 1 naming METRICS_PORT', async (t) => {
   const port = await occupiedPort(t)
   const { code, out } = await runToExit({ PORT: String(await freePort()), METRICS_PORT: String(port) })
