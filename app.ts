@@ -10,6 +10,7 @@ import toolsPlugin from './plugins/tools.js'
 import dtmfPlugin from './plugins/dtmf.js'
 import callRecordsPlugin from './plugins/call-records.js'
 import softphonePlugin from './plugins/softphone.js'
+import metricsPlugin from './plugins/metrics.js'
 import healthRoutes from './routes/health.js'
 import connectRoutes from './routes/connect.js'
 import nccoRoutes from './routes/ncco.js'
@@ -49,6 +50,7 @@ export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance>
   await app.register(dtmfPlugin)
   await app.register(callRecordsPlugin)
   await app.register(softphonePlugin)
+  await app.register(metricsPlugin)
   await app.register(healthRoutes)
   await app.register(connectRoutes)
   await app.register(nccoRoutes)

@@ -87,7 +87,8 @@ async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
             transcriptionModel: config.OPENAI_TRANSCRIPTION_MODEL,
             transcriptionLanguage: config.TRANSCRIPTION_LANGUAGE,
             noiseReduction: config.OPENAI_NOISE_REDUCTION as 'near_field' | 'far_field' | 'off',
-            tools: bridge.tools
+            tools: bridge.tools,
+            reasoningEffort: config.OPENAI_REASONING_EFFORT
           }, call),
           GREET_FIRST
         ]

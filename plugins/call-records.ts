@@ -6,6 +6,7 @@ import { webhookKey } from '../lib/security/hmac.js'
 import { callNotes } from '../lib/call/notes.js'
 import { CallRecorder, buildCallRecord, isKeypadDigit, type Prices } from '../lib/records/record.js'
 import { RecordSender } from '../lib/records/sender.js'
+import { pricesFor } from '../lib/records/prices.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -27,13 +28,8 @@ declare module 'fastify' {
 async function callRecordsPlugin (fastify: FastifyInstance): Promise<void> {
   const cfg = fastify.config
   registerSecrets([cfg.CALL_RECORD_WEBHOOK_SECRET])
-  const prices: Prices = {
-    audioInput: cfg.PRICE_AUDIO_INPUT_PER_1M,
-    audioOutput: cfg.PRICE_AUDIO_OUTPUT_PER_1M,
-    textInput: cfg.PRICE_TEXT_INPUT_PER_1M,
-    textOutput: cfg.PRICE_TEXT_OUTPUT_PER_1M,
-    cachedInput: cfg.PRICE_CACHED_INPUT_PER_1M
-  }
+  // Per model (lib/records/prices.ts), each overridden by its PRICE_* setting.
+  const { tokens: prices, transcription } = pricesFor(cfg)
   let sender: RecordSender | null = null
   if (cfg.CALL_RECORD_WEBHOOK_URL !== '') {
     if (cfg.CALL_RECORD_WEBHOOK_SECRET === '') {
@@ -63,7 +59,7 @@ async function callRecordsPlugin (fastify: FastifyInstance): Promise<void> {
     session.once('end', (stats: CallStats) => {
       try {
         const notes = callNotes(session)
-        const record = buildCallRecord({ stats, call: session.call, recorder, outcome: notes.outcome, outcomeDetail: notes.outcomeDetail, tools: notes.tools, prices })
+        const record = buildCallRecord({ stats, call: session.call, recorder, outcome: notes.outcome, outcomeDetail: notes.outcomeDetail, tools: notes.tools, prices, transcription })
         const logged = cfg.LOG_TRANSCRIPTS ? record : { ...record, transcript: undefined }
         log.info({ record: logged }, 'call record')
         sender?.send(record.callId, record)

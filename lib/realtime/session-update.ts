@@ -22,6 +22,8 @@ export interface SessionSettings {
   turnProfile?: TurnProfile
   /** The bridge's TurnTaker decides interruptions and answers: the engine does neither on its own. */
   bridgeDecides?: boolean
+  /** session.reasoning.effort of reasoning-capable models (gpt-realtime-2 family); '' or unset = not sent. */
+  reasoningEffort?: string
 }
 
 /** Call facts appended to the persona so the model can use them, without phone numbers in full. */
@@ -53,6 +55,7 @@ export function sessionUpdate (s: SessionSettings, call: CallContext): Record<st
       output: { format: { type: 'audio/pcm', rate: 24000 }, voice: s.voice }
     }
   }
+  if (s.reasoningEffort !== undefined && s.reasoningEffort !== '') session.reasoning = { effort: s.reasoningEffort }
   if (s.tools !== undefined && s.tools.length > 0) {
     session.tools = s.tools
     session.tool_choice = 'auto'

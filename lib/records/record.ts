@@ -55,6 +55,8 @@ export interface CallRecord {
   cost: Cost
   audio: { callerMs: number, assistantMs: number, connectToFirstAudioMs: number | null }
   upstreamErrors: number
+  /** Caller audio transcribed and its estimated cost (not in cost.total: billed per minute, not per token). */
+  transcription?: { model: string, minutes: number, usdPerMinute: number, cost: number }
 }
 
 /** Keys of a phone keypad (A-D exist on some), as Vonage's websocket:dtmf reports them. */
@@ -200,6 +202,8 @@ export interface RecordInput {
   outcomeDetail?: Record<string, string>
   tools: ToolUse[]
   prices: Prices
+  /** The transcription model and its price per minute of caller audio (lib/records/prices.ts); none when transcription is off. */
+  transcription?: { model: string, perMinute: number } | null
   endedAt?: number
 }
 
@@ -232,5 +236,9 @@ export function buildCallRecord (i: RecordInput): CallRecord {
     upstreamErrors: stats.upstreamErrors
   }
   if (i.outcomeDetail !== undefined && Object.keys(i.outcomeDetail).length > 0) record.outcomeDetail = i.outcomeDetail
+  if (i.transcription != null) {
+    const minutes = stats.callerAudioMs / 60_000
+    record.transcription = { model: i.transcription.model, minutes: round6(minutes), usdPerMinute: i.transcription.perMinute, cost: round6(minutes * i.transcription.perMinute) }
+  }
   return record
 }

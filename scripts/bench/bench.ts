@@ -5,7 +5,7 @@
  *   npm run bench -- --help
  *
  * Processes (each its own, so the server's CPU and memory are its own):
- * - the server: `node [npm start's flags] --import dist/scripts/bench/probe.js dist/server.js`.
+ * - the server: `node [npm start's flags] --import dist-bench/scripts/bench/probe.js dist/server.js`.
  *   The probe is the only addition;
  *   it reads the bridge's diagnostics channels (lib/call/probe.ts) and writes
  *   snapshots to files when asked (scripts/bench/probe.ts);
@@ -37,6 +37,8 @@ import { benchResampler, type BenchRow } from './resampler.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const dist = (p: string): string => join(root, 'dist', p)
+// The bench's own processes are built apart (tsconfig.bench.json): dist/ holds only the server.
+const benchDist = (p: string): string => join(root, 'dist-bench', p)
 
 interface Options {
   levels: number[]
@@ -332,8 +334,8 @@ export function formatTable (rows: LevelRow[]): string {
 
 async function main (): Promise<void> {
   const o = parseArgs()
-  for (const f of ['server.js', 'scripts/bench/probe.js', 'scripts/bench/callers.js', 'scripts/bench/fake-realtime.js']) {
-    if (!existsSync(dist(f))) throw new Error(`dist/${f} is missing: run npm run build first (npm run bench does)`)
+  for (const f of ['server.js', 'scripts/bench/probe.js', 'scripts/bench/callers.js', 'scripts/bench/fake-realtime.js'].map(f => f.startsWith('scripts/') ? benchDist(f) : dist(f))) {
+    if (!existsSync(f)) throw new Error(`${f} is missing: run npm run build and tsc -p tsconfig.bench.json first (npm run bench does)`)
   }
   const started = Date.now()
   const resultsDir = join(root, 'bench-results')
@@ -383,7 +385,7 @@ async function main (): Promise<void> {
   // ---- fake Realtime API
   const tlsCert = join(root, 'test/fixtures/tls/cert.pem')
   if (o.tls) console.log('the fake API serves wss:// (TLS to the model, as in production)')
-  const fake = fork(dist('scripts/bench/fake-realtime.js'), [], {
+  const fake = fork(benchDist('scripts/bench/fake-realtime.js'), [], {
     env: { ...process.env, BENCH_FAKE_CONFIG: JSON.stringify({ modelDelayMs: o.modelDelayMs, deltaMs: o.deltaMs, answerMs: ANSWER_MS, periodMs: PERIOD_MS, bargeAtMs: BARGE_AT_MS, joinAfterMs: JOIN_AFTER_MS, spreadMs: o.spreadMs, tls: o.tls ? { key: join(root, 'test/fixtures/tls/key.pem'), cert: tlsCert } : null }) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
@@ -398,7 +400,7 @@ async function main (): Promise<void> {
   const serverCwd = mkdtempSync(join(tmpdir(), 'bench-server-'))
   const profArgs = o.prof ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'prof')}`] : []
   // As npm start runs it (its node flags), plus the probe.
-  const nodeArgv = [...startFlags(), ...profArgs, ...o.nodeArgs, '--import', pathToFileURL(dist('scripts/bench/probe.js')).href, dist('server.js')]
+  const nodeArgv = [...startFlags(), ...profArgs, ...o.nodeArgs, '--import', pathToFileURL(benchDist('scripts/bench/probe.js')).href, dist('server.js')]
   const command = [
     ...(serverCpus !== null ? ['taskset', '-c', serverCpus] : []),
     ...(o.nice !== 0 ? ['nice', '-n', String(o.nice)] : []),
@@ -438,7 +440,7 @@ async function main (): Promise<void> {
   // ---- fake Vonage
   const callers: ChildProcess[] = []
   for (let i = 0; i < o.callers; i++) {
-    const c = fork(dist('scripts/bench/callers.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const c = fork(benchDist('scripts/bench/callers.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     children.push(c)
     callers.push(c)
     pin(c.pid)
@@ -446,7 +448,7 @@ async function main (): Promise<void> {
   }
 
   // The control: a do-nothing timer, with the load (beside the server it would take the server's core).
-  const controlProc = fork(dist('scripts/bench/control.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const controlProc = fork(benchDist('scripts/bench/control.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   children.push(controlProc)
   pin(controlProc.pid)
   await ask(controlProc, {}, 'ready')

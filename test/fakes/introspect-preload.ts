@@ -1,6 +1,6 @@
 /**
  * Preloaded into a server process by the reliability tests
- * (`node --expose-gc --import …/introspect-preload.js dist/server.js`, spawned
+ * (`node --expose-gc --import tsx --import …/introspect-preload.ts dist/server.js`, spawned
  * with an IPC channel): on {cmd:'stats'} it collects garbage and replies with
  * the heap, the open handles by kind and the process's memory, so a test can
  * tell whether calls leave anything behind. Nothing else.

@@ -45,6 +45,10 @@ export interface FakeRealtimeOptions {
    * GA default), and answer response.cancel.
    */
   vad?: boolean
+  /** GET /v1/models/{id}: the models the fake knows (others are 404), with their shutdown_date. */
+  models?: Record<string, string | null>
+  /** The only key GET /v1/models/{id} accepts (others get 401); unset accepts any. */
+  apiKey?: string
 }
 
 export interface FakeFunctionCall {
@@ -88,6 +92,8 @@ export interface FakeRealtime {
   /** Problems with what the fake itself sent (should stay empty). */
   selfInvalid: string[]
   handshakes: number
+  /** Model ids asked for with GET /v1/models/{id}. */
+  modelRequests: string[]
   nextConnection: () => Promise<FakeConnection>
   respond: (c: FakeConnection, pcm?: Int16Array) => Promise<void>
   send: (c: FakeConnection, event: Record<string, unknown>) => void
@@ -127,6 +133,18 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
   const cancelled = new Map<string, 'turn_detected' | 'client_cancelled'>()
 
   server.on('connection', s => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
+  const modelRequests: string[] = []
+  server.on('request', (req, res) => { // GET /v1/models/{id}, as OpenAI answers it
+    const m = /^\/v1\/models\/([^/?]+)$/.exec(req.url ?? '')
+    const reply = (status: number, body: unknown): void => { res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)) }
+    if (req.method !== 'GET' || m === null) return reply(404, { error: { message: 'not found', type: 'invalid_request_error' } })
+    const model = decodeURIComponent(m[1]!)
+    modelRequests.push(model)
+    if (o.apiKey !== undefined && req.headers.authorization !== `Bearer ${o.apiKey}`) return reply(401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } })
+    const known = o.models ?? { 'gpt-realtime-2.1': null, 'gpt-live-transcribe': null }
+    if (!(model in known)) return reply(404, { error: { message: `The model '${model}' does not exist`, type: 'invalid_request_error', code: 'model_not_found' } })
+    reply(200, { id: model, object: 'model', created: 1756339200, owned_by: 'system', ...(known[model] !== null ? { shutdown_date: known[model] } : {}) })
+  })
   server.on('upgrade', (req, socket, head) => {
     handshakes++
     if (o.refuse === 'hang') return
@@ -371,6 +389,7 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
     connections,
     selfInvalid,
     get handshakes () { return handshakes },
+    modelRequests,
     nextConnection: async () => await new Promise<FakeConnection>(resolve => waiters.push(resolve)),
     respond,
     send,

@@ -9,7 +9,10 @@ import { loggerOptions } from '../../lib/log/logger.js'
 export const baseEnv = {
   OPENAI_API_KEY: 'sk-test-0123456789abcdef',
   SERVER_URL: 'bridge.example.test',
-  SYSTEM_MESSAGE_PATH: './test/fixtures/does-not-exist.txt'
+  SYSTEM_MESSAGE_PATH: './test/fixtures/does-not-exist.txt',
+  // No metrics port and no model check unless a test asks: tests run in parallel and offline.
+  METRICS_PORT: '0',
+  MODEL_CHECK: 'off'
 }
 
 export interface Built {

@@ -33,11 +33,11 @@ export async function spawnServer (t: TestContext, env: Record<string, string>, 
   const port = await freePort()
   const cwd = mkdtempSync(join(tmpdir(), 'bridge-rel-'))
   const args = o.introspect === true
-    ? [...startFlags(), '--expose-gc', '--import', pathToFileURL(resolve('dist/test/fakes/introspect-preload.js')).href, resolve('dist/server.js')]
+    ? [...startFlags(), '--expose-gc', '--import', import.meta.resolve('tsx'), '--import', pathToFileURL(resolve('test/fakes/introspect-preload.ts')).href, resolve('dist/server.js')]
     : [...startFlags(), resolve('dist/server.js')]
   const child = spawn(process.execPath, args, {
     cwd,
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', SYSTEM_MESSAGE_PATH: resolve('system-message.txt'), OPENAI_API_KEY: 'sk-test-0123456789abcdef', SERVER_URL: `127.0.0.1:${port}`, ...env },
+    env: { PATH: process.env.PATH, METRICS_PORT: '0', MODEL_CHECK: 'off', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', SYSTEM_MESSAGE_PATH: resolve('system-message.txt'), OPENAI_API_KEY: 'sk-test-0123456789abcdef', SERVER_URL: `127.0.0.1:${port}`, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc']
   })
   let out = ''

@@ -19,7 +19,7 @@ test('defaults fill every optional setting', async (t) => {
   const { app } = await build(t)
   assert.equal(app.config.PORT, 3000)
   assert.equal(app.config.HOST, '0.0.0.0')
-  assert.equal(app.config.OPENAI_MODEL, 'gpt-realtime')
+  assert.equal(app.config.OPENAI_MODEL, 'gpt-realtime-2.1')
   assert.equal(app.config.OPENAI_BASE_URL, 'https://api.openai.com/v1')
   assert.equal(app.config.OPENAI_VOICE, 'marin')
   assert.equal(app.config.VONAGE_AUDIO_RATE, 16000)

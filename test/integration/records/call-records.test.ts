@@ -10,7 +10,7 @@ import type { Usage } from '../../../lib/call/session.js'
 const GREETING = 'チャッピーです。ご用件をお聞かせください。'
 const ANSWER = '申し訳ありません、天気はお調べできません。'
 const CALLER = '明日の天気を教えてください'
-const LIST_PRICES: Prices = { audioInput: 32, audioOutput: 64, textInput: 4, textOutput: 16, cachedInput: 0.4 }
+const LIST_PRICES: Prices = { audioInput: 32, audioOutput: 64, textInput: 4, textOutput: 16, cachedInput: 0.4 } // gpt-realtime's
 
 /**
  * greeting (R1) → the caller's turn is committed → the model calls an unknown
@@ -32,7 +32,7 @@ async function conversation (t: TestContext, env: Record<string, string | number
 }
 
 test('transcripts: each turn logged at info with the call id; the record keeps conversation order, sums usage and prices it', async (t) => {
-  const rig = await conversation(t)
+  const rig = await conversation(t, { OPENAI_MODEL: 'gpt-realtime' }) // priced from the table (lib/records/prices.ts)
   const lines = rig.logs.filter(l => l.msg === 'transcript')
   assert.deepEqual(lines.map(l => [l.role, l.text]), [['assistant', GREETING], ['assistant', ANSWER], ['caller', CALLER]], 'logged as transcribed')
   assert.ok(lines.every(l => l.level === 30 && l.callId === rig.uuid))

@@ -1,0 +1,71 @@
+import type { Prices } from './record.js'
+
+/**
+ * List prices per model, USD, for the call record's cost estimate, as OpenAI's
+ * model pages gave them on 2026-11-30 (developers.openai.com/api/docs/models/…).
+ * Realtime models: per 1M tokens. `cachedInput` is one price for audio and
+ * text alike (the record does not price them apart); where a page lists two,
+ * the audio one is used, as a call's cache is mostly audio.
+ */
+export const REALTIME_PRICES: Readonly<Record<string, Prices>> = {
+  'gpt-realtime-2.1': { audioInput: 32, audioOutput: 64, textInput: 4, textOutput: 24, cachedInput: 0.4 },
+  'gpt-realtime-2.1-mini': { audioInput: 10, audioOutput: 20, textInput: 0.6, textOutput: 2.4, cachedInput: 0.3 },
+  'gpt-realtime-2': { audioInput: 32, audioOutput: 64, textInput: 4, textOutput: 24, cachedInput: 0.4 },
+  'gpt-realtime-1.5': { audioInput: 32, audioOutput: 64, textInput: 4, textOutput: 16, cachedInput: 0.4 },
+  'gpt-realtime': { audioInput: 32, audioOutput: 64, textInput: 4, textOutput: 16, cachedInput: 0.4 },
+  'gpt-realtime-2025-08-28': { audioInput: 32, audioOutput: 64, textInput: 4, textOutput: 16, cachedInput: 0.4 },
+  'gpt-realtime-mini': { audioInput: 10, audioOutput: 20, textInput: 0.6, textOutput: 2.4, cachedInput: 0.3 }
+}
+
+/** Transcription models: USD per minute of caller audio. */
+export const TRANSCRIPTION_PRICES_PER_MINUTE: Readonly<Record<string, number>> = {
+  'gpt-live-transcribe': 0.017,
+  'gpt-realtime-whisper': 0.017,
+  // Shut down on 2027-02-26 (OpenAI's deprecations page); estimated per-minute list prices.
+  'gpt-4o-transcribe': 0.006,
+  'gpt-4o-mini-transcribe': 0.003,
+  'whisper-1': 0.006
+}
+
+/** Models we have no price for are estimated at the default model's prices. */
+const FALLBACK_MODEL = 'gpt-realtime-2.1'
+const FALLBACK_TRANSCRIPTION = 'gpt-live-transcribe'
+
+export interface PriceSettings {
+  OPENAI_MODEL: string
+  OPENAI_TRANSCRIPTION_MODEL: string
+  /** 0 (the default) or unset = the table's price for the model. */
+  PRICE_AUDIO_INPUT_PER_1M?: number
+  PRICE_AUDIO_OUTPUT_PER_1M?: number
+  PRICE_TEXT_INPUT_PER_1M?: number
+  PRICE_TEXT_OUTPUT_PER_1M?: number
+  PRICE_CACHED_INPUT_PER_1M?: number
+  PRICE_TRANSCRIPTION_PER_MINUTE?: number
+}
+
+export interface CallPrices {
+  tokens: Prices
+  /** null when no transcription model is set. */
+  transcription: { model: string, perMinute: number } | null
+  /** False when the model is not in the table and no PRICE_* setting covers it. */
+  known: boolean
+}
+
+/** The prices of the configured models, each overridden by its PRICE_* setting when that is above 0. */
+export function pricesFor (s: PriceSettings): CallPrices {
+  const listed = REALTIME_PRICES[s.OPENAI_MODEL]
+  const base = listed ?? REALTIME_PRICES[FALLBACK_MODEL]!
+  const pick = (v: number | undefined, d: number): number => typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : d
+  const tokens: Prices = {
+    audioInput: pick(s.PRICE_AUDIO_INPUT_PER_1M, base.audioInput),
+    audioOutput: pick(s.PRICE_AUDIO_OUTPUT_PER_1M, base.audioOutput),
+    textInput: pick(s.PRICE_TEXT_INPUT_PER_1M, base.textInput),
+    textOutput: pick(s.PRICE_TEXT_OUTPUT_PER_1M, base.textOutput),
+    cachedInput: pick(s.PRICE_CACHED_INPUT_PER_1M, base.cachedInput)
+  }
+  const model = s.OPENAI_TRANSCRIPTION_MODEL
+  const transcription = model === ''
+    ? null
+    : { model, perMinute: pick(s.PRICE_TRANSCRIPTION_PER_MINUTE, TRANSCRIPTION_PRICES_PER_MINUTE[model] ?? TRANSCRIPTION_PRICES_PER_MINUTE[FALLBACK_TRANSCRIPTION]!) }
+  return { tokens, transcription, known: listed !== undefined }
+}
