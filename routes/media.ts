@@ -29,17 +29,16 @@ export default async function mediaRoutes (fastify: FastifyInstance): Promise<vo
     const token = fastify.bridge.verifyToken((request.query as { token: string }).token)
     if (!token.ok) { socket.close(1008, 'invalid token'); return }
     const p = token.payload
-    const session = fastify.bridge.sessions.get(p.c) ??
-      // Another instance answered the webhook, or its prewarmed session has ended: start afresh.
-      fastify.bridge.startCall(p.c, { direction: p.d, from: p.f, to: p.t, extra: p.x })
-    if (session === null || session.ended) {
-      request.log.warn({ callId: p.c }, 'media socket refused: at capacity, shutting down, or call already over')
-      socket.close(1013, 'unavailable')
+    // A call this process does not hold (ended, unknown, answered elsewhere) gets no new session: that would be a new paid model session per replay.
+    const session = fastify.bridge.sessions.get(p.c)
+    if (session === undefined || session.ended || session.mediaAttached) {
+      request.log.warn({ callId: p.c }, 'media socket refused: this process holds no such call waiting for its media')
+      socket.close(1008, 'unknown or ended call')
       return
     }
     socket.on('message', (data: Buffer, isBinary: boolean) => session.onMediaMessage(data, isBinary))
     socket.on('close', () => session.end('caller-hangup'))
-    socket.on('error', (err) => request.log.warn({ callId: p.c, err: err.message }, 'media socket error'))
+    socket.on('error', (err) => request.log.warn({ err }, 'media socket error'))
     session.attachMedia(socket)
   })
 }

@@ -42,7 +42,7 @@ export default async function nccoRoutes (fastify: FastifyInstance): Promise<voi
       }
     }
     const admission = fastify.calls.admission()
-    const session = admission === 'ok' ? fastify.bridge.startCall(uuid, call) : null
+    const session = admission === 'ok' ? fastify.bridge.startCall(uuid, call, { greetEarly: cfg.VONAGE_SIGNATURE_SECRET !== '' }) : null
     if (session === null) {
       request.log.warn({ uuid, admission, calls: fastify.calls.size, max: fastify.calls.max }, 'call refused: at capacity or shutting down')
       return [talk(admission === 'draining' ? CLOSING_MESSAGE : BUSY_MESSAGE, cfg.GREETING_LANGUAGE)]

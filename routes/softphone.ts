@@ -86,7 +86,7 @@ export default async function softphoneRoutes (fastify: FastifyInstance): Promis
     }
     const id = randomUUID()
     const call: CallContext = { direction: 'softphone' }
-    const session = fastify.bridge.startCall(id, call)
+    const session = fastify.bridge.startCall(id, call, { greetEarly: true })
     if (session === null) {
       request.log.warn({ callId: id, calls: fastify.calls.size }, 'softphone call refused: at capacity or shutting down')
       return await reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: fastify.calls.draining ? 'the server is shutting down' : 'the server is at its call limit (MAX_CONCURRENT_CALLS)' })

@@ -1,4 +1,5 @@
 import { maskNumber } from '../log/logger.js'
+import type { SessionUpdateEvent } from './client-events.js'
 
 /** What the model is told about the call it is on. */
 export interface CallContext {
@@ -31,7 +32,7 @@ export function describeCall (c: CallContext): string {
 }
 
 /** The GA `session.update` for a phone call: 24 kHz PCM both ways, VAD, transcription. */
-export function sessionUpdate (s: SessionSettings, call: CallContext): Record<string, unknown> {
+export function sessionUpdate (s: SessionSettings, call: CallContext): SessionUpdateEvent {
   const turnDetection = s.turnDetection === 'semantic_vad'
     ? { type: 'semantic_vad', eagerness: 'auto', create_response: true, interrupt_response: true }
     // Phone lines are noisy and callers pause mid-sentence: a slightly longer silence than the default avoids cutting them off.
@@ -57,6 +58,3 @@ export function sessionUpdate (s: SessionSettings, call: CallContext): Record<st
   }
   return { type: 'session.update', session }
 }
-
-/** The assistant speaks first, as the persona says. */
-export const GREET_FIRST = { type: 'response.create' } as const

@@ -9,6 +9,7 @@ import { spawnServer, answer, dial, request, logLines } from '../helpers/process
 import { CallSession, type CallStats, type MediaSocket, type SessionLogger } from '../../lib/call/session.js'
 import { Pacer } from '../../lib/call/pacer.js'
 import { realtimeEndpoint } from '../../lib/realtime/endpoint.js'
+import { RealtimeEngine } from '../../lib/realtime/realtime-engine.js'
 import { frame, OP_BINARY, OP_TEXT } from '../../scripts/bench/ws.js'
 
 const ended = (logs: Array<Record<string, unknown>>, callId?: string): CallStats | undefined =>
@@ -125,24 +126,29 @@ async function slowConsumerSession (t: TestContext, media: MediaSocket, maxBuffe
   const fake = await startFakeRealtime({ answer: assistantPcm24k.subarray(0, 24000 * 7) })
   t.after(() => fake.close())
   const pacer = new Pacer()
+  const engine = new RealtimeEngine({
+    endpoint: realtimeEndpoint({ OPENAI_API_KEY: 'sk-test', OPENAI_MODEL: 'gpt-realtime', OPENAI_BASE_URL: fake.baseUrl, AZURE_OPENAI_ENDPOINT: '', OPENAI_API_VERSION: '' }),
+    sessionUpdate: () => ({ type: 'session.update', session: { type: 'realtime' } })
+  })
   const session = new CallSession({
     id: 'slow',
     call: { direction: 'inbound' },
     rate,
     leadMs: 100,
-    endpoint: realtimeEndpoint({ OPENAI_API_KEY: 'sk-test', OPENAI_MODEL: 'gpt-realtime', OPENAI_BASE_URL: fake.baseUrl, AZURE_OPENAI_ENDPOINT: '', OPENAI_API_VERSION: '' }),
-    openingEvents: () => [{ type: 'response.create' }],
+    engine,
+    greetEarly: true,
     pacer,
     log: quietLog(),
     apology: new Int16Array(2400),
-    mediaTimeoutMs: 10_000,
+    mediaWaitMs: 10_000,
+    maxCallMs: 60_000,
     maxBufferedBytes
   })
   t.after(() => session.end('shutdown'))
   const stats = new Promise<CallStats>(resolve => session.once('end', resolve))
   const conn = await fake.nextConnection()
-  await waitFor(() => conn.events.some(e => e.type === 'response.create'), 2000, 'greeting asked for')
-  await new Promise(r => setTimeout(r, 100)) // the whole 7 s answer is queued
+  // The whole 7 s answer is queued before the media comes (the fake sends it in one burst).
+  await new Promise<void>(resolve => engine.on('audio-done', () => resolve()))
   session.attachMedia(media)
   return { session, stats, closed: () => conn.closedAt !== null }
 }

@@ -186,7 +186,7 @@ test('RecordSender: bounded retries on 5xx, none on 4xx, and a clean close', asy
 })
 
 test('estimateCost: cached tokens at the cached price, split by modality when reported, in proportion otherwise', () => {
-  const usage: Usage = { responses: 1, inputTokens: 1000, outputTokens: 300, inputAudioTokens: 600, inputTextTokens: 400, inputCachedTokens: 500, outputAudioTokens: 200, outputTextTokens: 100 }
+  const usage: Usage = { responses: 1, inputTokens: 1000, outputTokens: 300, inputAudioTokens: 600, inputTextTokens: 400, inputCachedTokens: 500, outputAudioTokens: 200, outputTextTokens: 100, inputCachedAudioTokens: 0, inputCachedTextTokens: 0 }
   const reported = estimateCost(usage, LIST_PRICES, { audio: 300, text: 200 })
   // (600-300)*32 + (400-200)*4 + 500*0.4 + 200*64 + 100*16 = 25000 per 1M
   assert.equal(reported.total, 0.025)
