@@ -73,12 +73,14 @@ export class RealtimeEngine extends EventEmitter<EngineEventMap> implements Spee
 
   appendAudio (pcm: Uint8Array): void {
     if (!this.open || pcm.length === 0) return
-    const b64 = base64Length(pcm.length)
-    const msg = Buffer.allocUnsafe(APPEND_HEAD.length + b64 + APPEND_TAIL.length)
-    APPEND_HEAD.copy(msg, 0)
-    encodeBase64Into(pcm, 0, pcm.length, msg, APPEND_HEAD.length)
-    APPEND_TAIL.copy(msg, APPEND_HEAD.length + b64)
-    this.#conn.send(msg)
+    const total = APPEND_HEAD.length + base64Length(pcm.length) + APPEND_TAIL.length
+    const buf = Buffer.allocUnsafe(total + 1)
+    // The base64 is written two characters at a time, so it must start at an even address.
+    const at = (buf.byteOffset + APPEND_HEAD.length) & 1
+    APPEND_HEAD.copy(buf, at)
+    const n = encodeBase64Into(pcm, 0, pcm.length, buf, at + APPEND_HEAD.length)
+    APPEND_TAIL.copy(buf, at + APPEND_HEAD.length + n)
+    this.#conn.send(buf.subarray(at, at + total))
   }
 
   startResponse (opts: { instructions?: string } = {}): boolean {

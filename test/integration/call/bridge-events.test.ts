@@ -26,15 +26,19 @@ test('one token opens one media socket: a second is refused with 409', async (t)
   await assert.rejects(rig.dial(ncco), /upgrade refused: 409/)
 })
 
-test('a media socket on an instance that did not answer the webhook still gets its call', async (t) => {
+test('a media socket for a call this process no longer holds opens nothing upstream (no rebuilt session, no second paid model session)', async (t) => {
   const rig = await callRig(t)
   const ncco = await rig.answer({ uuid: 'leg-moved' })
-  rig.app.bridge.endCall('leg-moved', 'ended') // as if another instance had answered
-  await waitFor(() => rig.app.calls.size === 0, 1000, 'prewarm gone')
-  const client = await rig.dial(ncco)
-  await waitFor(() => client.frames.length >= 20, 3000, 'greeting')
-  assert.equal(rig.app.calls.size, 1)
-  assert.equal(rig.app.bridge.sessions.get('leg-moved')?.mediaAttached, true)
+  await rig.fake.nextConnection()
+  rig.app.bridge.endCall('leg-moved', 'ended')
+  await waitFor(() => rig.app.calls.size === 0, 1000, 'prepared call gone')
+  const handshakes = rig.fake.handshakes
+  // Refused before the upgrade (the media route's check) or closed right after it: either way no call.
+  const refused = await rig.dial(ncco).then(async c => { await waitFor(() => c.closedAt !== null, 2000, 'closed'); return c.closeCode }, (err: Error) => err.message)
+  assert.ok(refused === 1008 || /upgrade refused: 4\d\d/.test(String(refused)), `refused (${String(refused)})`)
+  assert.equal(rig.fake.handshakes, handshakes, 'no new model session')
+  assert.equal(rig.app.calls.size, 0)
+  assert.equal(rig.app.bridge.sessions.has('leg-moved'), false)
 })
 
 test('barge-in: clear to Vonage, truncate at what was heard, late deltas dropped', async (t) => {
