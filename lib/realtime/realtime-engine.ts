@@ -117,7 +117,7 @@ export class RealtimeEngine extends EventEmitter<EngineEventMap> implements Spee
     this.#failed = true
     this.#stopWatchdog()
     this.#conn.terminate()
-    this.emit('failed', { cause, detail })
+    this.emit('failed', { cause, detail: `${FAILURE_HINTS[cause]} (${detail})` })
   }
 
   /** Whether the model owes us an event: the answer to session.update, or a response. */

@@ -1,4 +1,6 @@
 import type { TestContext } from 'node:test'
+import { EventEmitter } from 'node:events'
+import type { EngineEventMap, SpeechEngine } from '../../lib/realtime/engine.js'
 import { readFileSync } from 'node:fs'
 import { build, type Built } from './build.js'
 import { startFakeRealtime, type FakeRealtime, type FakeRealtimeOptions } from '../fakes/realtime-server.js'
@@ -44,4 +46,36 @@ export async function callRig (t: TestContext, env: Record<string, string | numb
       return client
     }
   }
+}
+
+/**
+ * A SpeechEngine that records what the session asks of it and says only what
+ * a test makes it say (emit): for session-level tests without a socket.
+ */
+export class StubEngine extends EventEmitter<EngineEventMap> implements SpeechEngine {
+  readonly inputRate = 24000 as const
+  readonly outputRate = 24000 as const
+  readonly canTruncate = true
+  readonly calls: Array<{ method: string, args: unknown[] }> = []
+  appended = 0
+  closed = false
+
+  connect (): void { this.calls.push({ method: 'connect', args: [] }) }
+  appendAudio (pcm: Uint8Array): void { this.appended += pcm.length }
+  startResponse (opts?: { instructions?: string }): boolean { this.calls.push({ method: 'startResponse', args: [opts] }); return !this.closed }
+  cancelResponse (): void { this.calls.push({ method: 'cancelResponse', args: [] }) }
+  truncate (itemId: string, heardMs: number): void { this.calls.push({ method: 'truncate', args: [itemId, heardMs] }) }
+  addUserText (text: string): boolean { this.calls.push({ method: 'addUserText', args: [text] }); return !this.closed }
+  sendToolResult (callId: string, output: string, respond: boolean): boolean { this.calls.push({ method: 'sendToolResult', args: [callId, output, respond] }); return !this.closed }
+  close (): void { this.closed = true }
+}
+
+/** A media socket that keeps what is sent to it (a Vonage that reads everything at once). */
+export class StubMedia {
+  readonly sent: Array<Buffer | string> = []
+  closed: [number | undefined, string | undefined] | null = null
+  bufferedAmount = 0
+  send (data: Buffer | string): void { this.sent.push(typeof data === 'string' ? data : Buffer.from(data)) }
+  close (code?: number, reason?: string): void { this.closed = [code, reason] }
+  get frames (): Buffer[] { return this.sent.filter((d): d is Buffer => typeof d !== 'string') }
 }
