@@ -39,9 +39,10 @@ export function sessionUpdate (s: SessionSettings, call: CallContext): SessionUp
     : { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500, create_response: true, interrupt_response: true }
   const input: Record<string, unknown> = {
     format: { type: 'audio/pcm', rate: 24000 },
-    turn_detection: turnDetection,
-    noise_reduction: s.noiseReduction === 'off' ? null : { type: s.noiseReduction }
+    turn_detection: turnDetection
   }
+  // Off is the API's default (null); the official schema types the field as an object only, so off leaves it out.
+  if (s.noiseReduction !== 'off') input.noise_reduction = { type: s.noiseReduction }
   if (s.transcriptionModel !== '') input.transcription = { model: s.transcriptionModel, language: s.transcriptionLanguage }
   const session: Record<string, unknown> = {
     type: 'realtime',
