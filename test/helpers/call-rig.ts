@@ -3,7 +3,8 @@ import { EventEmitter } from 'node:events'
 import type { EngineEventMap, SpeechEngine } from '../../lib/realtime/engine.js'
 import { readFileSync } from 'node:fs'
 import { build, type Built } from './build.js'
-import { startFakeRealtime, type FakeRealtime, type FakeRealtimeOptions } from '../fakes/realtime-server.js'
+import { startFakeRealtime, waitFor, type FakeConnection, type FakeRealtime, type FakeRealtimeOptions } from '../fakes/realtime-server.js'
+import type { CallSession } from '../../lib/call/session.js'
 import { VonageMediaClient, type MediaClientOptions } from '../fakes/vonage-media-client.js'
 import { readWavPcm16 } from '../../lib/audio/wav.js'
 
@@ -78,4 +79,24 @@ export class StubMedia {
   send (data: Buffer | string): void { this.sent.push(typeof data === 'string' ? data : Buffer.from(data)) }
   close (code?: number, reason?: string): void { this.closed = [code, reason] }
   get frames (): Buffer[] { return this.sent.filter((d): d is Buffer => typeof d !== 'string') }
+}
+
+/**
+ * An explicit "nothing more is coming" signal instead of a sleep: once the
+ * session has no response in flight, a marker (response.cancel, which the
+ * fake ignores) is sent through the same socket; anything the session sent
+ * before it reaches the fake first.
+ */
+export async function settled (session: CallSession, conn: FakeConnection, ms = 5000): Promise<void> {
+  await waitFor(() => !session.gate.active, ms, 'no response in flight')
+  const markers = conn.events.filter(e => e.type === 'response.cancel').length
+  session.engine.cancelResponse()
+  await waitFor(() => conn.events.filter(e => e.type === 'response.cancel').length > markers, ms, 'the marker at the fake')
+}
+
+/** The same for the media side: a text the session sends after everything before it. */
+export async function mediaSettled (session: CallSession, client: VonageMediaClient, ms = 5000): Promise<void> {
+  const marker = `marker-${Math.random()}`
+  session.sendText(JSON.stringify({ marker }))
+  await waitFor(() => client.texts.some(m => m.msg.marker === marker), ms, 'the marker at the media client')
 }
