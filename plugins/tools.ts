@@ -103,7 +103,7 @@ async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
       await voice.transferCallWithNCCO(session.id, [connect] as unknown as Parameters<Voice['transferCallWithNCCO']>[1])
     } catch (err) {
       const f = await classifyVonageError(err)
-      log.warn({ destination: maskNumber(number), failure: f ?? { kind: 'unexpected', message: (err as Error).message } }, 'transfer failed: telling the model')
+      log.warn({ destination: maskNumber(number), failure: f ?? { kind: 'unexpected' }, ...(f === null ? { err } : {}) }, 'transfer failed: telling the model')
       const reason = f === null
         ? 'an unexpected error'
         : f.kind === 'timeout' ? 'Vonage did not answer in time' : f.kind === 'unreachable' ? 'Vonage could not be reached' : `Vonage refused it, HTTP ${f.status}`
@@ -124,7 +124,7 @@ async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
         log.info('call hung up after the goodbye')
       } catch (err) {
         const f = await classifyVonageError(err)
-        log.warn({ failure: f ?? { kind: 'unexpected', message: (err as Error).message } }, 'Vonage hangup failed: closing the call audio instead')
+        log.warn({ failure: f ?? { kind: 'unexpected' }, ...(f === null ? { err } : {}) }, 'Vonage hangup failed: closing the call audio instead')
       }
     }
     // Closing the media socket ends our leg even when the REST call failed.

@@ -13,16 +13,15 @@ import { CallerUplink } from './uplink.js'
 import { AssistantAudio } from './assistant-audio.js'
 import { BargeIn } from './barge-in.js'
 import { CallCounters, type CallStats, type EndReason, type Usage } from './stats.js'
+import { CallLimits, CALLER_SILENCE_MS, type LimitOptions } from './limits.js'
 
 export type { CallStats, EndReason, Usage, MediaSocket }
+export { CALLER_SILENCE_MS }
 export type SessionLogger = Log
-
-/** A call whose caller sends no audio frame for this long is over (Vonage streams even silence). */
-export const CALLER_SILENCE_MS = 10_000
 /** Past this, Vonage is not reading the call audio; the call ends rather than buffer without bound. */
 const MAX_BUFFERED_BYTES = 1024 * 1024
 
-export interface SessionOptions {
+export interface SessionOptions extends LimitOptions {
   id: string
   call: CallContext
   /** Vonage's audio rate, until websocket:connected says otherwise. */
@@ -35,10 +34,6 @@ export interface SessionOptions {
   apology: Int16Array
   /** Ask for the greeting now (the answer webhook proved itself), or only once the media socket attaches. */
   greetEarly: boolean
-  /** A prepared call whose media socket does not come within this ends. */
-  mediaWaitMs: number
-  maxCallMs: number
-  callerSilenceMs?: number
   maxBufferedBytes?: number
 }
 
@@ -66,9 +61,8 @@ export class CallSession extends EventEmitter<SessionEventMap> {
   readonly #createdAt = performance.now()
   readonly #turnAt = new Map<string, number>()
   #media: MediaChannel | null = null
+  readonly #limits: CallLimits
   #rate: Rate
-  #mediaTimer: NodeJS.Timeout | null
-  #lastCallerAt = 0
   #greeted = false
   #failed = false
   #ended = false
@@ -96,10 +90,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
       cut: (cut) => this.emit('barge-in', cut)
     })
     this.#listen(o.engine)
-    this.#mediaTimer = setTimeout(() => {
-      o.log.warn({ waitedMs: o.mediaWaitMs }, 'no media socket came for the prepared call: ending it')
-      this.end('no-media')
-    }, o.mediaWaitMs)
+    this.#limits = new CallLimits(o, o.log, this.#createdAt, () => this.end('no-media'))
     o.engine.connect()
     if (o.greetEarly) this.#greet()
   }
@@ -178,9 +169,8 @@ export class CallSession extends EventEmitter<SessionEventMap> {
       dtmf: (digit) => this.emit('dtmf', digit)
     }, this.#o.log)
     this.#media = media
-    if (this.#mediaTimer !== null) { clearTimeout(this.#mediaTimer); this.#mediaTimer = null }
     const now = performance.now()
-    this.#lastCallerAt = now
+    this.#limits.mediaAttached(now)
     this.#audio.attach(media, now)
     this.#o.pacer.add(this)
     this.#greet()
@@ -197,7 +187,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
 
   #onCallerAudio (pcm: Uint8Array): void {
     const now = performance.now()
-    this.#lastCallerAt = now
+    this.#limits.callerFrame(now)
     this.#uplink.push(pcm, now, !this.#failed)
   }
 
@@ -233,14 +223,8 @@ export class CallSession extends EventEmitter<SessionEventMap> {
       if (!playing) this.end(this.#endReason)
       return
     }
-    const silentMs = now - this.#lastCallerAt
-    if (silentMs >= (this.#o.callerSilenceMs ?? CALLER_SILENCE_MS)) {
-      this.#o.log.warn({ silentMs: Math.round(silentMs) }, 'no caller audio: ending the call')
-      this.end('caller-silent')
-    } else if (now - this.#createdAt >= this.#o.maxCallMs) {
-      this.#o.log.info({ maxCallMs: this.#o.maxCallMs }, 'the call reached MAX_CALL_SECONDS: ending it')
-      this.end('max-duration')
-    }
+    const over = this.#limits.check(now)
+    if (over !== null) this.end(over)
   }
 
   /** After every call of the beat has ticked: the caller audio of the beat goes to the engine as one append. */
@@ -253,7 +237,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
     if (this.#ended) return
     this.#ended = true
     this.#o.pacer.delete(this)
-    if (this.#mediaTimer !== null) clearTimeout(this.#mediaTimer)
+    this.#limits.stop()
     this.#uplink.flush()
     this.engine.close()
     this.gate.close()
