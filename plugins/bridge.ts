@@ -67,7 +67,12 @@ async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
   const config = fastify.config
   await fastify.register(websocket, {
     // Oversized messages are ours to count and drop; ws would close the call over them.
-    options: { maxPayload: 1024 * 1024, perMessageDeflate: false }
+    options: { maxPayload: 1024 * 1024, perMessageDeflate: false },
+    // A broken frame from a caller is their problem, not ours: one warn line, no stack (a token holder must not flood the logs).
+    errorHandler (err: Error & { code?: string }, socket, request) {
+      request.log.warn({ code: err.code, reason: err.message.slice(0, 200) }, 'media socket error: closing it')
+      socket.terminate()
+    }
   })
 
   const endpoint = realtimeEndpoint(config)

@@ -38,7 +38,6 @@ export default async function mediaRoutes (fastify: FastifyInstance): Promise<vo
     }
     socket.on('message', (data: Buffer, isBinary: boolean) => session.onMediaMessage(data, isBinary))
     socket.on('close', () => session.end('caller-hangup'))
-    socket.on('error', (err) => request.log.warn({ err }, 'media socket error'))
     session.attachMedia(socket)
   })
 }

@@ -2,6 +2,7 @@ import type { TestContext } from 'node:test'
 import { EventEmitter } from 'node:events'
 import type { EngineEventMap, SpeechEngine } from '../../lib/realtime/engine.js'
 import { readFileSync } from 'node:fs'
+import { randomFillSync } from 'node:crypto'
 import { build, type Built } from './build.js'
 import { startFakeRealtime, waitFor, type FakeConnection, type FakeRealtime, type FakeRealtimeOptions } from '../fakes/realtime-server.js'
 import type { CallSession } from '../../lib/call/session.js'
@@ -99,4 +100,47 @@ export async function mediaSettled (session: CallSession, client: VonageMediaCli
   const marker = `marker-${Math.random()}`
   session.sendText(JSON.stringify({ marker }))
   await waitFor(() => client.texts.some(m => m.msg.marker === marker), ms, 'the marker at the media client')
+}
+
+/** WebSocket opcodes (RFC 6455 §5.2), for tests that write frames by hand. */
+export const OP_TEXT = 1
+export const OP_BINARY = 2
+export const OP_CLOSE = 8
+export const OP_PING = 9
+
+/**
+ * Writes a frame header at `offset` of `buf` and returns where the payload
+ * goes. `masked` sets the mask bit with a random key (as a client must); the
+ * caller masks the payload with maskInto() or leaves it as garbage on purpose.
+ */
+export function writeFrameHeader (buf: Buffer, offset: number, opcode: number, payloadLength: number, masked: boolean): number {
+  buf[offset++] = 0x80 | opcode
+  const m = masked ? 0x80 : 0
+  if (payloadLength < 126) {
+    buf[offset++] = m | payloadLength
+  } else if (payloadLength < 65536) {
+    buf[offset++] = m | 126
+    buf.writeUInt16BE(payloadLength, offset)
+    offset += 2
+  } else {
+    buf[offset++] = m | 127
+    buf.writeUInt32BE(Math.floor(payloadLength / 2 ** 32), offset)
+    buf.writeUInt32BE(payloadLength >>> 0, offset + 4)
+    offset += 8
+  }
+  if (masked) {
+    randomFillSync(buf, offset, 4)
+    offset += 4
+  }
+  return offset
+}
+
+/** One whole frame; a masked one is masked with its random key, as a real client's is. */
+export function wsFrame (opcode: number, payload: Buffer | string, masked = false): Buffer {
+  const data = typeof payload === 'string' ? Buffer.from(payload) : payload
+  const head = (data.length < 126 ? 2 : data.length < 65536 ? 4 : 10) + (masked ? 4 : 0)
+  const out = Buffer.allocUnsafe(head + data.length)
+  const at = writeFrameHeader(out, 0, opcode, data.length, masked)
+  for (let i = 0; i < data.length; i++) out[at + i] = masked ? data[i]! ^ out[at - 4 + (i & 3)]! : data[i]!
+  return out
 }

@@ -4,10 +4,9 @@ import net from 'node:net'
 import http from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { startFakeRealtime, waitFor } from '../fakes/realtime-server.js'
-import { assistantPcm24k, callerPcm16k } from '../helpers/call-rig.js'
+import { assistantPcm24k, callerPcm16k, wsFrame as frame, writeFrameHeader as writeHeader, OP_BINARY, OP_TEXT, OP_PING, OP_CLOSE } from '../helpers/call-rig.js'
 import { build } from '../helpers/build.js'
 import { spawnServer, answer, dial, request, logLines, prng } from '../helpers/process.js'
-import { frame, writeHeader, OP_BINARY, OP_TEXT, OP_PING, OP_CLOSE } from '../../scripts/bench/ws.js'
 
 /**
  * Random and mutated input against the real server process, while one good

@@ -3,14 +3,13 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import { randomBytes } from 'node:crypto'
 import type { Socket } from 'node:net'
-import { callRig, callerPcm16k, assistantPcm24k } from '../helpers/call-rig.js'
+import { callRig, callerPcm16k, assistantPcm24k, wsFrame as frame, OP_BINARY, OP_TEXT } from '../helpers/call-rig.js'
 import { startFakeRealtime, waitFor } from '../fakes/realtime-server.js'
 import { spawnServer, answer, dial, request, logLines } from '../helpers/process.js'
 import { CallSession, type CallStats, type MediaSocket, type SessionLogger } from '../../lib/call/session.js'
 import { Pacer } from '../../lib/call/pacer.js'
 import { realtimeEndpoint } from '../../lib/realtime/endpoint.js'
 import { RealtimeEngine } from '../../lib/realtime/realtime-engine.js'
-import { frame, OP_BINARY, OP_TEXT } from '../../scripts/bench/ws.js'
 
 const ended = (logs: Array<Record<string, unknown>>, callId?: string): CallStats | undefined =>
   logs.filter(l => l.msg === 'call ended').map(l => l.call as CallStats).find(c => callId === undefined || c.callId === callId)
@@ -107,6 +106,32 @@ test('Vonage closing mid-frame: the call ends, its model socket closes, the next
   assert.deepEqual(rig.logs.filter(l => (l.level as number) >= 50), [], 'no error logged')
   const next = await rig.dial(await rig.answer())
   await waitFor(() => next.frames.length >= 20, 3000, 'the next call gets its greeting')
+})
+
+test('Vonage sending a broken frame: the call ends and not a byte of the audio behind it reaches the model', async (t) => {
+  const rig = await callRig(t)
+  const ncco = await rig.answer({ uuid: 'broken' })
+  const conn = await rig.fake.nextConnection()
+  const uri = new URL(String(ncco.find(a => a.action === 'connect')!.endpoint[0].uri))
+  const socket = await rawMedia(rig.port, uri.pathname + uri.search)
+  socket.on('error', () => {})
+  socket.write(frame(OP_TEXT, '{"event":"websocket:connected","content-type":"audio/l16;rate=16000"}', true))
+  const audio = (): Buffer => frame(OP_BINARY, Buffer.from(callerPcm16k.buffer, callerPcm16k.byteOffset, 640), true)
+  for (let i = 0; i < 5; i++) socket.write(audio())
+  await waitFor(() => conn.audioSamples >= 5 * 480, 3000, 'caller audio at the model')
+  const before = conn.audioSamples
+  // A frame with a reserved opcode (a protocol error), then good audio in the same write.
+  socket.write(Buffer.concat([frame(3, Buffer.alloc(4), true), audio(), audio()]))
+  await waitFor(() => ended(rig.logs, 'broken') !== undefined, 3000, 'call ended')
+  await waitFor(() => conn.closedAt !== null, 3000, 'model socket closed')
+  assert.equal(conn.audioSamples, before, 'no audio after the protocol error')
+  assert.equal(ended(rig.logs, 'broken')!.reason, 'caller-hangup')
+  assert.deepEqual(rig.logs.filter(l => (l.level as number) >= 50), [], 'no error logged')
+  const warned = rig.logs.filter(l => l.msg === 'media socket error: closing it')
+  assert.equal(warned.length, 1)
+  assert.equal(warned[0]!.level, 40)
+  assert.equal(warned[0]!.code, 'WS_ERR_INVALID_OPCODE')
+  assert.ok(!JSON.stringify(warned[0]).includes('"stack"'), 'no stack')
 })
 
 function quietLog (): SessionLogger & { lines: Array<{ level: string, obj: object, msg?: string }> } {
