@@ -22,6 +22,7 @@ export class CallLimits {
   readonly #startedAt: number
   #mediaTimer: NodeJS.Timeout | null
   #lastCallerAt = 0
+  #maxReached = false
 
   constructor (o: LimitOptions, log: Log, startedAt: number, onNoMedia: () => void) {
     this.#o = o
@@ -41,14 +42,15 @@ export class CallLimits {
 
   callerFrame (nowMs: number): void { this.#lastCallerAt = nowMs }
 
-  /** Why the call must end now, if it must (said in the log). */
+  /** Why the call must end now, if it must (said in the log, once). */
   check (nowMs: number): EndReason | null {
     const silentMs = nowMs - this.#lastCallerAt
     if (silentMs >= (this.#o.callerSilenceMs ?? CALLER_SILENCE_MS)) {
       this.#log.warn({ silentMs: Math.round(silentMs) }, 'no caller audio: ending the call')
       return 'caller-silent'
     }
-    if (nowMs - this.#startedAt >= this.#o.maxCallMs) {
+    if (!this.#maxReached && nowMs - this.#startedAt >= this.#o.maxCallMs) {
+      this.#maxReached = true
       this.#log.info({ maxCallMs: this.#o.maxCallMs }, 'the call reached MAX_CALL_SECONDS: ending it')
       return 'max-duration'
     }

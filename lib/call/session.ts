@@ -18,6 +18,10 @@ import { CallLimits, CALLER_SILENCE_MS, type LimitOptions } from './limits.js'
 export type { CallStats, EndReason, Usage, MediaSocket }
 export { CALLER_SILENCE_MS }
 export type SessionLogger = Log
+/** What the model is asked to say when the call reaches MAX_CALL_SECONDS. */
+export const TIME_UP_INSTRUCTIONS = '通話時間の上限になりました。お礼を述べて、ひとことで短くお別れのあいさつをしてください。(The call has reached its time limit: thank the caller and say a short goodbye.)'
+/** How long the goodbye may take, generated and played, before the line is closed anyway. */
+const GOODBYE_MAX_MS = 15_000
 /** Past this, Vonage is not reading the call audio; the call ends rather than buffer without bound. */
 const MAX_BUFFERED_BYTES = 1024 * 1024
 
@@ -224,7 +228,17 @@ export class CallSession extends EventEmitter<SessionEventMap> {
       return
     }
     const over = this.#limits.check(now)
-    if (over !== null) this.end(over)
+    if (over === 'max-duration') this.#sayGoodbye()
+    else if (over !== null) this.end(over)
+  }
+
+  /** The time is up: the model says goodbye, then the line is closed (within GOODBYE_MAX_MS whatever happens). */
+  #sayGoodbye (): void {
+    const deadline = setTimeout(() => this.end('max-duration'), GOODBYE_MAX_MS)
+    this.once('end', () => clearTimeout(deadline))
+    this.gate.requestResponse(TIME_UP_INSTRUCTIONS)
+      .then(async () => { await this.whenPlayed() })
+      .then(() => this.end('max-duration'), () => this.end('max-duration'))
   }
 
   /** After every call of the beat has ticked: the caller audio of the beat goes to the engine as one append. */

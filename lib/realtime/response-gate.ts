@@ -39,16 +39,21 @@ export class ResponseGate {
   get active (): boolean { return this.#active }
 
   /**
-   * Asks the engine for a response (now, or after the current one). Resolves
-   * when the response it caused is done; null if the call ended first.
+   * Asks the engine for a response (now, or after the current one), with
+   * one-off `instructions` if given. Resolves when the response it caused is
+   * done; null if the call ended first.
    */
-  async requestResponse (): Promise<ResponseSummary | null> {
+  async requestResponse (instructions?: string): Promise<ResponseSummary | null> {
     return await new Promise<ResponseSummary | null>(resolve => {
       if (this.#closed) { resolve(null); return }
       (this.#pending ??= []).push(resolve)
+      if (instructions !== undefined) this.#instructions = instructions
       this.#flush()
     })
   }
+
+  /** One-off instructions for the next response sent (the last asked for wins). */
+  #instructions: string | undefined
 
   /** Resolves when response `id` is done (at once if it already is); null if the call ended first. */
   async whenDone (id: string): Promise<ResponseSummary | null> {
@@ -84,7 +89,9 @@ export class ResponseGate {
     if (this.#closed || this.#pending === null || this.#active || this.#holds > 0) return
     const waiters = this.#pending
     this.#pending = null
-    if (!this.#engine.startResponse()) {
+    const instructions = this.#instructions
+    this.#instructions = undefined
+    if (!this.#engine.startResponse(instructions === undefined ? undefined : { instructions })) {
       for (const w of waiters) w(null)
       return
     }

@@ -2,7 +2,7 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { performance } from 'node:perf_hooks'
-import { CallSession, CALLER_SILENCE_MS, type SessionOptions } from '../../../lib/call/session.js'
+import { CallSession, CALLER_SILENCE_MS, TIME_UP_INSTRUCTIONS, type SessionOptions } from '../../../lib/call/session.js'
 import type { CallStats } from '../../../lib/call/stats.js'
 import { Pacer } from '../../../lib/call/pacer.js'
 import { CallRegistry } from '../../../lib/call/registry.js'
@@ -64,15 +64,22 @@ test(`no caller frame for ${CALLER_SILENCE_MS} ms ends the call cleanly (caller-
   assert.ok(log.lines.some(l => l.level === 'warn' && l.msg === 'no caller audio: ending the call'))
 })
 
-test('a call longer than MAX_CALL_SECONDS ends cleanly (max-duration), with a log line', async (t) => {
-  const { s, log, ended } = session(t, { maxCallMs: 5000 })
+test('a call longer than MAX_CALL_SECONDS: the model says goodbye, then the call ends cleanly (max-duration), with a log line', async (t) => {
+  const { s, engine, log, ended } = session(t, { maxCallMs: 5000 })
   const media = new StubMedia()
   s.attachMedia(media)
+  engine.emit('response-started', { responseId: 'greeting' })
+  engine.emit('response-done', { responseId: 'greeting', status: 'completed', reason: '', spoke: true, usage: null })
   s.onMediaMessage(Buffer.alloc(640), true)
   s.tick(performance.now() + 4000)
   assert.equal(s.ended, false)
   s.onMediaMessage(Buffer.alloc(640), true)
   s.tick(performance.now() + 5001)
+  const goodbye = engine.calls.filter(c => c.method === 'startResponse').at(-1)!
+  assert.deepEqual(goodbye.args, [{ instructions: TIME_UP_INSTRUCTIONS }])
+  assert.equal(s.ended, false, 'the line stays open for the goodbye')
+  engine.emit('response-started', { responseId: 'bye' })
+  engine.emit('response-done', { responseId: 'bye', status: 'completed', reason: '', spoke: true, usage: null })
   assert.equal((await ended).reason, 'max-duration')
   assert.deepEqual(media.closed, [1000, 'max-duration'])
   assert.ok(log.lines.some(l => l.msg === 'the call reached MAX_CALL_SECONDS: ending it'))
