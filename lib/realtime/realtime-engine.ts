@@ -173,6 +173,8 @@ export class RealtimeEngine extends EventEmitter<EngineEventMap> implements Spee
       case 'response.created': {
         this.#requested.clear()
         this.#responding = true
+        // Responses the engine starts itself (server VAD) are owed too.
+        this.#armWatchdog()
         this.emit('response-started', { responseId: str(obj(e.response).id) })
         break
       }
