@@ -44,10 +44,15 @@ export interface SessionOptions extends LimitOptions {
 /**
  * One phone call: the Vonage media channel ⇄ a speech engine. The engine is
  * connected at the answer webhook so the model's first words are ready when
- * the caller is. This class only orchestrates: the parts are the engine
- * (lib/realtime), the media channel, the caller uplink, the assistant audio
- * and its playout ledger, barge-in, and the counters. Plugins listen to its
- * events (lib/call/events.ts) and keep their state on it (`notes`, `gate`).
+ * the caller is. This class only orchestrates; the parts, one file each:
+ * - the engine: lib/realtime/engine.ts (contract), realtime-engine.ts (OpenAI)
+ * - Vonage's media protocol: media-channel.ts
+ * - caller audio to the engine: uplink.ts
+ * - assistant audio to the caller: assistant-audio.ts over playout.ts (the ledger)
+ * - barge-in: barge-in.ts
+ * - silence, call length, media wait: limits.ts; counters: stats.ts
+ * Plugins listen to its events (events.ts) and keep their per-call state on
+ * it (`notes`, `gate`).
  */
 export class CallSession extends EventEmitter<SessionEventMap> {
   readonly id: string
