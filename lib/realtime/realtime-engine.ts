@@ -41,6 +41,7 @@ export class RealtimeEngine extends EventEmitter<EngineEventMap> implements Spee
   readonly #conn: RealtimeConnection
   #configured = false
   #failed = false
+  #closed = false
   #seq = 0
   /** response.create event ids not yet answered by response.created or an error. */
   readonly #requested = new Set<string>()
@@ -84,7 +85,7 @@ export class RealtimeEngine extends EventEmitter<EngineEventMap> implements Spee
   }
 
   startResponse (opts: { instructions?: string } = {}): boolean {
-    if (this.#failed) return false
+    if (this.#failed || this.#closed) return false
     const eventId = `resp_req_${++this.#seq}`
     const event = responseCreate(eventId, opts.instructions)
     if (!this.#conn.open) this.#onOpen.push(event)
@@ -104,6 +105,8 @@ export class RealtimeEngine extends EventEmitter<EngineEventMap> implements Spee
   }
 
   close (): void {
+    this.#closed = true
+    this.#onOpen.length = 0
     this.#stopWatchdog()
     this.#conn.close()
   }
@@ -124,7 +127,7 @@ export class RealtimeEngine extends EventEmitter<EngineEventMap> implements Spee
   get #owed (): boolean { return !this.#configured || this.#requested.size > 0 || this.#responding }
 
   #armWatchdog (): void {
-    if (this.#stallTimer !== null || this.#failed) return
+    if (this.#stallTimer !== null || this.#failed || this.#closed) return
     const stallMs = this.#o.stallMs ?? STALL_MS
     const check = (): void => {
       this.#stallTimer = null
