@@ -5,7 +5,7 @@ import type { Log } from '../log/logger.js'
 import type { EngineFailure, SpeechEngine } from '../realtime/engine.js'
 import type { CallContext } from '../realtime/session-update.js'
 import { ResponseGate } from '../realtime/response-gate.js'
-import type { SessionEventMap, Role } from './events.js'
+import type { SessionEventMap } from './events.js'
 import type { Pacer } from './pacer.js'
 import type { CallNotes } from './notes.js'
 import { MediaChannel, type MediaSocket } from './media-channel.js'
@@ -13,6 +13,7 @@ import { CallerUplink } from './uplink.js'
 import { AssistantAudio } from './assistant-audio.js'
 import { BargeIn } from './barge-in.js'
 import { CallCounters, type CallStats, type EndReason, type Usage } from './stats.js'
+import { Turns } from './turns.js'
 import { CallLimits, CALLER_SILENCE_MS, type LimitOptions } from './limits.js'
 
 export type { CallStats, EndReason, Usage, MediaSocket }
@@ -68,7 +69,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
   readonly #uplink: CallerUplink
   readonly #bargeIn: BargeIn
   readonly #createdAt = performance.now()
-  readonly #turnAt = new Map<string, number>()
+  readonly #turns: Turns
   #media: MediaChannel | null = null
   readonly #limits: CallLimits
   #rate: Rate
@@ -88,6 +89,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
     this.#audio = new AssistantAudio(this, o.rate, o.leadMs, this.stats)
     this.#audio.onFirstAudio = (ms) => this.emit('first-audio', { ms })
     this.#uplink = new CallerUplink(o.engine, o.rate)
+    this.#turns = new Turns(this.#createdAt, this)
     const self = this
     this.#bargeIn = new BargeIn({
       session: this,
@@ -115,16 +117,16 @@ export class CallSession extends EventEmitter<SessionEventMap> {
     engine.on('audio-done', ({ itemId }) => this.#audio.playout.markDone(itemId))
     engine.on('assistant-item', ({ responseId, itemId }) => {
       this.#bargeIn.onAssistantItem(responseId, itemId)
-      this.#turn('assistant', itemId)
+      this.#turns.placed('assistant', itemId)
     })
     engine.on('speech-started', ({ itemId, eventId }) => {
       this.#bargeIn.onSpeechStarted(eventId)
-      if (itemId !== '') this.#turn('caller', itemId)
+      this.#turns.placed('caller', itemId)
     })
-    engine.on('caller-item', ({ itemId }) => this.#turn('caller', itemId))
+    engine.on('caller-item', ({ itemId }) => this.#turns.placed('caller', itemId))
     engine.on('transcript-delta', (d) => this.emit('transcript-delta', d))
-    engine.on('caller-transcript', ({ itemId, text }) => this.#transcript('caller', itemId, text))
-    engine.on('assistant-transcript', ({ itemId, text }) => this.#transcript('assistant', itemId, text))
+    engine.on('caller-transcript', ({ itemId, text }) => this.#turns.heard('caller', itemId, text))
+    engine.on('assistant-transcript', ({ itemId, text }) => this.#turns.heard('assistant', itemId, text))
     engine.on('tool-call', (c) => this.emit('tool-call', c))
     engine.on('response-done', ({ responseId, usage }) => {
       this.stats.addUsage(usage)
@@ -135,20 +137,6 @@ export class CallSession extends EventEmitter<SessionEventMap> {
       this.#o.log.warn({ type, code, message }, 'realtime error event')
     })
     engine.on('failed', ({ cause, detail }) => this.#fail(cause, detail))
-  }
-
-  /** A turn took its place in the conversation; its text follows. Each is told once. */
-  #turn (role: Role, itemId: string): void {
-    if (this.#turnAt.has(itemId)) return
-    if (this.#turnAt.size > 256) this.#turnAt.clear()
-    const atMs = Math.round(performance.now() - this.#createdAt)
-    this.#turnAt.set(itemId, atMs)
-    this.emit('turn', { role, itemId, atMs })
-  }
-
-  #transcript (role: Role, itemId: string, text: string): void {
-    this.#turn(role, itemId)
-    this.emit('transcript', { role, itemId, text, atMs: this.#turnAt.get(itemId) ?? 0 })
   }
 
   #greet (): void {
