@@ -2,10 +2,12 @@ import fp from 'fastify-plugin'
 import websocket from '@fastify/websocket'
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
-import { CallSession, type CallStats } from '../lib/call/session.js'
+import { CallSession } from '../lib/call/session.js'
+import type { CallStats } from '../lib/call/stats.js'
 import { Pacer } from '../lib/call/pacer.js'
 import { realtimeEndpoint } from '../lib/realtime/endpoint.js'
-import { sessionUpdate, GREET_FIRST, type CallContext } from '../lib/realtime/session-update.js'
+import { RealtimeEngine } from '../lib/realtime/realtime-engine.js'
+import { sessionUpdate, type CallContext } from '../lib/realtime/session-update.js'
 import { readWavPcm16 } from '../lib/audio/wav.js'
 import { createResampler } from '../lib/audio/resampler.js'
 import type { Rate } from '../lib/vonage/ncco.js'
@@ -13,8 +15,13 @@ import type { Rate } from '../lib/vonage/ncco.js'
 export interface Bridge {
   pacer: Pacer
   sessions: Map<string, CallSession>
-  /** Opens the model's socket for a call; null when the call is not admitted. */
-  startCall: (id: string, call: CallContext, opts?: { greetEarly: boolean }) => CallSession | null
+  /**
+   * Opens the model's socket for a call and sends session.update; null when
+   * the call is not admitted. The greeting is asked for at once only with
+   * `greetEarly` (the answer webhook's signature was verified), otherwise
+   * once the media socket attaches: an unproven webhook costs no speech.
+   */
+  startCall: (id: string, call: CallContext, opts: { greetEarly: boolean }) => CallSession | null
   endCall: (id: string, reason: 'caller-hangup' | 'ended') => void
   /** Extensions (tools, transcripts, softphone) hook every new session here. */
   onSession: Set<(session: CallSession) => void>
@@ -47,7 +54,12 @@ async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
   const config = fastify.config
   await fastify.register(websocket, {
     // Oversized messages are ours to count and drop; ws would close the call over them.
-    options: { maxPayload: 1024 * 1024, perMessageDeflate: false }
+    options: { maxPayload: 1024 * 1024, perMessageDeflate: false },
+    // A broken frame from a caller is their problem, not ours: one warn line, no stack (a token holder must not flood the logs).
+    errorHandler (err: Error & { code?: string }, socket, request) {
+      request.log.warn({ code: err.code, reason: err.message.slice(0, 200) }, 'media socket error: closing it')
+      socket.terminate()
+    }
   })
 
   const endpoint = realtimeEndpoint(config)
@@ -64,34 +76,37 @@ async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
     sessions,
     onSession,
     tools: [],
-    startCall (id, call) {
+    startCall (id, call, opts) {
       const existing = sessions.get(id)
       if (existing !== undefined && !existing.ended) return existing
       if (fastify.calls.admission() !== 'ok') return null
       const log = fastify.log.child({ callId: id })
+      const engine = new RealtimeEngine({
+        endpoint,
+        beforeMessage: () => pacer.poll(),
+        sessionUpdate: () => sessionUpdate({
+          persona: fastify.persona.text,
+          voice: config.OPENAI_VOICE,
+          turnDetection: config.OPENAI_TURN_DETECTION as 'server_vad' | 'semantic_vad',
+          transcriptionModel: config.OPENAI_TRANSCRIPTION_MODEL,
+          transcriptionLanguage: config.TRANSCRIPTION_LANGUAGE,
+          noiseReduction: config.OPENAI_NOISE_REDUCTION as 'near_field' | 'far_field' | 'off',
+          tools: bridge.tools,
+          reasoningEffort: config.OPENAI_REASONING_EFFORT
+        }, call)
+      })
       const session = new CallSession({
         id,
         call,
         rate: config.VONAGE_AUDIO_RATE as Rate,
         leadMs: config.PLAYBACK_LEAD_MS,
-        endpoint,
+        engine,
         pacer,
         log,
         apology,
-        mediaTimeoutMs: config.MEDIA_TOKEN_TTL_SECONDS * 1000,
-        openingEvents: () => [
-          sessionUpdate({
-            persona: fastify.persona.text,
-            voice: config.OPENAI_VOICE,
-            turnDetection: config.OPENAI_TURN_DETECTION as 'server_vad' | 'semantic_vad',
-            transcriptionModel: config.OPENAI_TRANSCRIPTION_MODEL,
-            transcriptionLanguage: config.TRANSCRIPTION_LANGUAGE,
-            noiseReduction: config.OPENAI_NOISE_REDUCTION as 'near_field' | 'far_field' | 'off',
-            tools: bridge.tools,
-            reasoningEffort: config.OPENAI_REASONING_EFFORT
-          }, call),
-          GREET_FIRST
-        ]
+        greetEarly: opts.greetEarly,
+        mediaWaitMs: config.MEDIA_WAIT_SECONDS * 1000,
+        maxCallMs: config.MAX_CALL_SECONDS * 1000
       })
       sessions.set(id, session)
       fastify.calls.add(session)

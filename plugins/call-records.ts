@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify'
 import type { CallSession, CallStats } from '../lib/call/session.js'
 import { registerSecrets } from '../lib/log/logger.js'
 import { webhookKey } from '../lib/security/hmac.js'
-import { callNotes } from '../lib/call/notes.js'
 import { CallRecorder, buildCallRecord, isKeypadDigit, type Prices } from '../lib/records/record.js'
 import { RecordSender } from '../lib/records/sender.js'
 import { pricesFor } from '../lib/records/prices.js'
@@ -48,8 +47,9 @@ async function callRecordsPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.bridge.onSession.add((session: CallSession) => {
     const log = fastify.log.child({ callId: session.id })
     const recorder = new CallRecorder()
-    session.on('upstream', (e: { type: string, [k: string]: unknown }) => {
-      const turn = recorder.onEvent(e)
+    session.on('turn', ({ role, itemId }) => { recorder.placed(itemId, role) })
+    session.on('transcript', ({ role, itemId, text }) => {
+      const turn = recorder.heard(itemId, role, text)
       if (turn !== null && cfg.LOG_TRANSCRIPTS) log.info({ role: turn.role, text: turn.text, atMs: turn.atMs }, 'transcript')
     })
     session.on('dtmf', (digit: string) => { if (isKeypadDigit(digit)) recorder.dtmfCount++ })
@@ -58,7 +58,9 @@ async function callRecordsPlugin (fastify: FastifyInstance): Promise<void> {
     })
     session.once('end', (stats: CallStats) => {
       try {
-        const notes = callNotes(session)
+        const notes = session.notes
+        recorder.cachedAudio = stats.usage.inputCachedAudioTokens
+        recorder.cachedText = stats.usage.inputCachedTextTokens
         const record = buildCallRecord({ stats, call: session.call, recorder, outcome: notes.outcome, outcomeDetail: notes.outcomeDetail, tools: notes.tools, prices, transcription })
         const logged = cfg.LOG_TRANSCRIPTS ? record : { ...record, transcript: undefined }
         log.info({ record: logged }, 'call record')

@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { CallSession } from '../lib/call/session.js'
-import { responseGate } from '../lib/realtime/response-gate.js'
 import { isClosing } from '../lib/call/notes.js'
 import { isKeypadDigit } from '../lib/records/record.js'
 
@@ -18,15 +17,10 @@ export function dtmfMessage (digit: string): string {
 async function dtmfPlugin (fastify: FastifyInstance): Promise<void> {
   if (!fastify.config.DTMF_TO_MODEL) return
   fastify.bridge.onSession.add((session: CallSession) => {
-    const gate = responseGate(session)
     session.on('dtmf', (raw: string) => {
       const digit = raw.toUpperCase()
-      if (!isKeypadDigit(digit) || isClosing(session)) return
-      const sent = session.sendUpstream({
-        type: 'conversation.item.create',
-        item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: dtmfMessage(digit) }] }
-      })
-      if (sent) void gate.requestResponse()
+      if (!isKeypadDigit(digit) || isClosing(session.notes)) return
+      if (session.engine.addUserText(dtmfMessage(digit))) void session.gate.requestResponse()
     })
   })
 }

@@ -14,12 +14,14 @@ async function softphonePlugin (fastify: FastifyInstance): Promise<void> {
   fastify.bridge.onSession.add((session: CallSession) => {
     if (session.call.direction !== 'softphone') return
     const pending: string[] = []
-    session.on('upstream', (event: { type: string, [key: string]: unknown }) => {
-      const msg = transcriptMessage(event)
+    const relay = (msg: ReturnType<typeof transcriptMessage>): void => {
       if (msg === null) return
       const text = JSON.stringify(msg)
       if (!session.sendText(text) && pending.length < MAX_PENDING) pending.push(text)
-    })
+    }
+    session.on('turn', ({ role, itemId }) => { if (role === 'caller') relay(transcriptMessage(role, itemId, '', false)) })
+    session.on('transcript-delta', ({ role, itemId, text }) => relay(transcriptMessage(role, itemId, text, false)))
+    session.on('transcript', ({ role, itemId, text }) => relay(transcriptMessage(role, itemId, text, true)))
     session.once('media', () => {
       for (const text of pending.splice(0)) session.sendText(text)
     })

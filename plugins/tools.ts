@@ -6,8 +6,7 @@ import type { CallContext } from '../lib/realtime/session-update.js'
 import { ConfigError } from '../lib/config/schema.js'
 import { maskNumber, registerSecrets } from '../lib/log/logger.js'
 import { webhookKey } from '../lib/security/hmac.js'
-import { responseGate } from '../lib/realtime/response-gate.js'
-import { callNotes, isClosing } from '../lib/call/notes.js'
+import { isClosing } from '../lib/call/notes.js'
 import { classifyVonageError } from '../lib/vonage/errors.js'
 import { ToolRegistry } from '../lib/tools/registry.js'
 import { errorOutput, runToolCall, type ToolCallResult } from '../lib/tools/run.js'
@@ -104,13 +103,13 @@ async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
       await voice.transferCallWithNCCO(session.id, [connect] as unknown as Parameters<Voice['transferCallWithNCCO']>[1])
     } catch (err) {
       const f = await classifyVonageError(err)
-      log.warn({ destination: maskNumber(number), failure: f ?? { kind: 'unexpected', message: (err as Error).message } }, 'transfer failed: telling the model')
+      log.warn({ destination: maskNumber(number), failure: f ?? { kind: 'unexpected' }, ...(f === null ? { err } : {}) }, 'transfer failed: telling the model')
       const reason = f === null
         ? 'an unexpected error'
         : f.kind === 'timeout' ? 'Vonage did not answer in time' : f.kind === 'unreachable' ? 'Vonage could not be reached' : `Vonage refused it, HTTP ${f.status}`
       return { ok: false, reason }
     }
-    const notes = callNotes(session)
+    const notes = session.notes
     notes.outcome = 'transferred'
     notes.outcomeDetail = { destination: maskNumber(number) }
     log.info({ destination: maskNumber(number) }, 'call transferred: closing the model session')
@@ -125,7 +124,7 @@ async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
         log.info('call hung up after the goodbye')
       } catch (err) {
         const f = await classifyVonageError(err)
-        log.warn({ failure: f ?? { kind: 'unexpected', message: (err as Error).message } }, 'Vonage hangup failed: closing the call audio instead')
+        log.warn({ failure: f ?? { kind: 'unexpected' }, ...(f === null ? { err } : {}) }, 'Vonage hangup failed: closing the call audio instead')
       }
     }
     // Closing the media socket ends our leg even when the REST call failed.
@@ -133,7 +132,7 @@ async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
   }
 
   async function endAfterGoodbye (session: CallSession, goodbye: Promise<unknown> | null, reason: string, log: FastifyInstance['log']): Promise<void> {
-    const notes = callNotes(session)
+    const notes = session.notes
     notes.outcome = 'ended-by-ai'
     if (reason !== '') notes.outcomeDetail = { reason: reason.slice(0, 200) }
     log.info({ reason: reason.slice(0, 200), waitingForGoodbye: goodbye !== null }, 'end_call: hanging up once the goodbye has played')
@@ -146,24 +145,19 @@ async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
 
   function attach (session: CallSession): void {
     const log = fastify.log.child({ callId: session.id })
-    const gate = responseGate(session)
-    const notes = callNotes(session)
+    const gate = session.gate
+    const notes = session.notes
     const seen = new Set<string>()
     const callOver = new AbortController()
     let running = 0
 
     session.once('end', () => callOver.abort(new Error('call ended')))
-    session.on('upstream', (e: { type: string, [k: string]: unknown }) => {
-      if (e.type === 'response.function_call_arguments.done') {
-        onFunctionCall(e).catch(err => log.error({ err }, 'tool dispatch failed'))
-      }
+    session.on('tool-call', (call) => {
+      onFunctionCall(call).catch(err => log.error({ err }, 'tool dispatch failed'))
     })
 
-    async function onFunctionCall (e: { [k: string]: unknown }): Promise<void> {
-      const toolCallId = typeof e.call_id === 'string' ? e.call_id : ''
-      const name = typeof e.name === 'string' ? e.name : ''
-      const argText = typeof e.arguments === 'string' ? e.arguments : ''
-      const responseId = typeof e.response_id === 'string' ? e.response_id : ''
+    async function onFunctionCall (call: { callId: string, name: string, arguments: string, responseId: string }): Promise<void> {
+      const { callId: toolCallId, name, arguments: argText, responseId } = call
       if (toolCallId === '' || seen.has(toolCallId)) return
       seen.add(toolCallId)
       const ctl: { silent: boolean, ending: string | null } = { silent: false, ending: null }
@@ -180,7 +174,7 @@ async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
       gate.hold()
       try {
         let result: ToolCallResult
-        if (isClosing(session)) {
+        if (isClosing(notes)) {
           result = refused('call_ending', 'The call is already ending; no more tools can run.')
         } else if (running >= MAX_RUNNING) {
           result = refused('busy', `Only ${MAX_RUNNING} tools can run at once. Wait for their results, then try again.`)
@@ -196,9 +190,9 @@ async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
         if (result.ok) log.info({ tool: name, toolCallId, ms: result.ms }, 'tool call done')
         else log.warn({ tool: name.slice(0, 64), toolCallId, ms: result.ms, error: result.error?.code, message: result.error?.message }, 'tool call failed: the model is told')
         if (session.ended) return
-        session.sendUpstream({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: toolCallId, output: result.output } })
+        session.engine.sendToolResult(toolCallId, result.output, false)
         // While the call is being ended or handed over, the model gets its answer but is not asked to speak again.
-        const reply = (result.ok && ctl.silent) || isClosing(session) ? null : gate.requestResponse()
+        const reply = (result.ok && ctl.silent) || isClosing(notes) ? null : gate.requestResponse()
         if (result.ok && ctl.ending !== null) {
           endAfterGoodbye(session, reply, ctl.ending, log).catch(err => log.error({ err }, 'end_call failed'))
         }

@@ -62,14 +62,13 @@ export default async function mediaRoutes (fastify: FastifyInstance): Promise<vo
     // Handlers go on before anything async, or the first frames are lost.
     const claims = request.mediaClaims
     const session = claims === undefined ? undefined : fastify.bridge.sessions.get(claims.c)
-    if (claims === undefined || session === undefined || session.ended) {
-      // The call ended between the check and the upgrade.
-      socket.close(1011, 'call ended')
+    if (claims === undefined || session === undefined || session.ended || session.mediaAttached) {
+      // The call ended (or got its socket) between the check and the upgrade: nothing is started for it.
+      socket.close(1008, 'unknown or ended call')
       return
     }
     socket.on('message', (data: Buffer, isBinary: boolean) => session.onMediaMessage(data, isBinary))
     socket.on('close', () => session.end('caller-hangup'))
-    socket.on('error', (err) => request.log.warn({ callId: claims.c, err }, 'media socket error'))
     session.attachMedia(socket)
   })
 }

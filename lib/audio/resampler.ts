@@ -7,8 +7,6 @@
  * so each output costs `taps / L` multiply-adds.
  */
 
-import { firKernel, HIST, IN, OUT, KERNEL_CHUNK, MAX_TAPS, type FirKernel } from './fir-kernel.js'
-
 export type Rate = 8000 | 16000 | 24000
 
 export interface Resampler {
@@ -76,7 +74,7 @@ const banks = new Map<string, Bank>()
  * The hot loop uses plain arrays of doubles rather than Float64Array: in Node 20 a
  * packed double array reads faster than a typed array, and typed-array reads get
  * slower still for the rest of the process once any ArrayBuffer anywhere has been
- * detached (WASM memory growth, transfers), which we cannot rule out in a server.
+ * detached (transfers, WebAssembly memory growth in any library), which we cannot rule out in a server.
  * Seeding with a non-integer fixes the elements kind to "packed double" for good.
  */
 function doubleArray(length: number): number[] {
@@ -241,94 +239,10 @@ class PolyphaseResampler implements Resampler {
 }
 
 /**
- * The same filter with the multiply-adds done four at a time in WebAssembly
- * SIMD (lib/audio/fir-kernel.wat), in float32: about three times less CPU per frame,
- * which across hundreds of calls is a quarter of the server's time. Outputs
- * match the double-precision loop above to within one step of int16.
+ * The one resampler of the server: the JS polyphase loop above. `engine` is
+ * accepted for the benchmark's comparisons; 'js' is the only engine there is.
  */
-class SimdResampler implements Resampler {
-  private readonly bank: Bank
-  private readonly coefAt: number
-  private readonly hist: Float32Array
-  private out: Int16Array
-  private view: Int16Array
-  private phase = 0
-  private pos = 0
-
-  constructor(
-    readonly inRate: Rate,
-    readonly outRate: Rate,
-    private readonly k: FirKernel,
-  ) {
-    this.bank = getBank(inRate, outRate)
-    this.coefAt = placedCoefs(this.bank, k)
-    this.hist = new Float32Array(this.bank.taps - 1)
-    this.out = new Int16Array(maxOutputSamples(inRate, outRate, inRate / 50))
-    this.view = this.out.subarray(0, 0)
-    this.histIn = k.f32.subarray(HIST >> 2, (HIST >> 2) + this.hist.length)
-  }
-
-  // Views of the kernel's page (it never grows, so they never detach), made once per size: the copies in and out
-  // of it are then single memcpys, not element loops, and allocate nothing in the steady 20 ms case.
-  private readonly histIn: Float32Array
-  private histOut: Float32Array | null = null
-  private outOf: Int16Array | null = null
-
-  reset(): void {
-    this.hist.fill(0)
-    this.phase = 0
-    this.pos = 0
-  }
-
-  process(input: Int16Array): Int16Array {
-    const { taps, up, down } = this.bank
-    const k = this.k
-    const n = input.length
-    const keep = taps - 1
-    const maxOut = Math.floor((n * up + down - 1) / down)
-    if (this.out.length < maxOut) this.out = new Int16Array(maxOut)
-    const out = this.out
-    const hist = this.hist
-    const f32 = k.f32
-    const i16 = k.i16
-    const histAt = HIST >> 2
-    const outAt = OUT >> 1
-    let count = 0
-    for (let from = 0; from < n; from += KERNEL_CHUNK) {
-      const m = Math.min(KERNEL_CHUNK, n - from)
-      this.histIn.set(hist)
-      i16.set(m === n ? input : input.subarray(from, from + m), IN >> 1)
-      const made = k.run(this.coefAt, taps, up, down, HIST, keep, IN, m, OUT, this.phase, this.pos)
-      this.phase = k.phase()
-      this.pos = k.pos()
-      let o = this.outOf
-      if (o === null || o.length !== made) o = this.outOf = i16.subarray(outAt, outAt + made)
-      out.set(o, count)
-      count += made
-      let h = this.histOut
-      if (h === null || h.byteOffset !== (histAt + m) * 4) h = this.histOut = f32.subarray(histAt + m, histAt + m + keep)
-      hist.set(h)
-    }
-    if (this.view.length !== count || this.view.buffer !== out.buffer) this.view = out.subarray(0, count)
-    return this.view
-  }
-}
-
-const placed = new WeakMap<Bank, number>()
-
-function placedCoefs(bank: Bank, k: FirKernel): number {
-  let at = placed.get(bank)
-  if (at === undefined) {
-    at = k.placeCoefs(bank.coefs)
-    placed.set(bank, at)
-  }
-  return at
-}
-
-/** `engine: 'js'` forces the plain loop (for comparison); otherwise SIMD where the runtime has it. */
-export function createResampler(inRate: Rate, outRate: Rate, engine: 'auto' | 'js' = 'auto'): Resampler {
+export function createResampler(inRate: Rate, outRate: Rate, _engine: 'js' = 'js'): Resampler {
   if (inRate === outRate) return new PassThrough(inRate, outRate)
-  const k = engine === 'auto' ? firKernel() : null
-  if (k !== null && getBank(inRate, outRate).taps <= MAX_TAPS) return new SimdResampler(inRate, outRate, k)
   return new PolyphaseResampler(inRate, outRate)
 }

@@ -1,9 +1,9 @@
 /**
  * What a call session tells the plugins around it (tools, records, the
  * softphone, metrics, the console). Plugins listen here and keep their
- * per-call state on the session (`session.ext`), not in module globals.
+ * per-call state on the session (`session.notes`, `session.gate`), not in module globals.
  */
-import type { CallStats } from './session.js'
+import type { CallStats } from './stats.js'
 
 export type Role = 'caller' | 'assistant'
 
@@ -12,7 +12,11 @@ export interface SessionEventMap {
   media: []
   /** The engine accepted the session configuration. */
   ready: []
-  /** One finalised line of the conversation; `atMs` counts from the call's start. */
+  /** A turn took its place in the conversation (the caller began speaking or was committed, an assistant message began); its text follows. */
+  turn: [{ role: Role, itemId: string, atMs: number }]
+  /** Words of a turn as they stream in (the softphone shows them live). */
+  'transcript-delta': [{ role: Role, itemId: string, text: string }]
+  /** One finalised line of the conversation; `atMs`: when its turn took its place, from the call's start. */
   transcript: [{ role: Role, itemId: string, text: string, atMs: number }]
   /** The caller's first audio frame reached the caller's ear this long after media attached. */
   'first-audio': [{ ms: number }]
@@ -20,7 +24,8 @@ export interface SessionEventMap {
   'barge-in': [{ itemId: string, heardMs: number } | null]
   /** Caller sound taken as a backchannel (aizuchi, noise): the answer went on. */
   backchannel: [{ ms: number, text: string | null }]
-  'tool-call': [{ callId: string, name: string, arguments: string }]
+  /** The model called a tool during response `responseId`. */
+  'tool-call': [{ callId: string, name: string, arguments: string, responseId: string }]
   dtmf: [digit: string]
   /** The call is over; stats are final. */
   end: [CallStats]

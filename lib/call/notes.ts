@@ -1,6 +1,6 @@
 /**
- * What extensions learn about a call that CallSession does not track, kept
- * beside the session (not on it) for the call record: how it ended from the
+ * What extensions learn about a call that CallSession does not track, kept on
+ * the session (`session.notes`) for the call record: how it ended from the
  * conversation's point of view, and the tools it used.
  */
 export type Outcome =
@@ -27,19 +27,7 @@ export interface CallNotes {
   tools: ToolUse[]
 }
 
-const notes = new WeakMap<object, CallNotes>()
-
-export function callNotes (session: object): CallNotes {
-  let n = notes.get(session)
-  if (n === undefined) {
-    n = { tools: [] }
-    notes.set(session, n)
-  }
-  return n
-}
-
 /** The call is being ended or handed over on purpose: DTMF and new tool runs are moot. */
-export function isClosing (session: object): boolean {
-  const o = notes.get(session)?.outcome
-  return o === 'ended-by-ai' || o === 'transferred'
+export function isClosing (notes: CallNotes): boolean {
+  return notes.outcome === 'ended-by-ai' || notes.outcome === 'transferred'
 }

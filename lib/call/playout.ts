@@ -80,12 +80,7 @@ export class Playout {
    */
   lateMs = 0
 
-  /**
-   * @param headroom bytes left free before each frame handed to pump()'s
-   * sender, which gets them with the frame: room for a WebSocket header, so
-   * frame and header go out as one buffer.
-   */
-  constructor (readonly rate: Rate, readonly leadMs: number, readonly headroom = 0) {
+  constructor (readonly rate: Rate, readonly leadMs: number) {
     this.frameSamples = rate / 1000 * FRAME_MS
     this.frameBytes = this.frameSamples * 2
     this.#resampler = rate === 24000 ? null : createResampler(24000, rate)
@@ -93,7 +88,7 @@ export class Playout {
     this.#frame = new Int16Array(this.frameSamples)
     this.#frameAsBytes = new Uint8Array(this.#frame.buffer, this.#frame.byteOffset, this.frameBytes)
     this.#spill = new Int16Array(this.frameSamples * 4)
-    const slot = headroom + this.frameBytes
+    const slot = this.frameBytes
     const arena = Buffer.allocUnsafeSlow(slot * ARENA_FRAMES)
     for (let i = 0; i < ARENA_FRAMES; i++) this.#slots.push(arena.subarray(i * slot, (i + 1) * slot))
   }
@@ -128,7 +123,7 @@ export class Playout {
    * the one configured but the model's greeting is already queued.
    */
   withRate (rate: Rate): Playout {
-    const next = new Playout(rate, this.leadMs, this.headroom)
+    const next = new Playout(rate, this.leadMs)
     for (let i = 0; i < this.#chunks.length; i++) {
       const c = this.#chunks[i]
       next.push(c.itemId, c.pcm.subarray(c.start, c.end))
@@ -178,8 +173,8 @@ export class Playout {
   }
 
   /**
-   * Sends what is due at `nowMs`: frames until Vonage holds `leadMs` of audio,
-   * each after `headroom` free bytes. Returns the number of frames sent.
+   * Sends what is due at `nowMs`: frames until Vonage holds `leadMs` of audio.
+   * Returns the number of frames sent.
    */
   pump (nowMs: number, send: (frame: Buffer) => void): number {
     let sent = 0
@@ -258,8 +253,8 @@ export class Playout {
     this.#sentMs += FRAME_MS
     const out = this.#nextSlot < this.#slots.length
       ? this.#slots[this.#nextSlot++]!
-      : Buffer.allocUnsafe(this.headroom + this.frameBytes) // a backlog in the socket, or a long catch-up
-    out.set(this.#frameAsBytes, this.headroom)
+      : Buffer.allocUnsafe(this.frameBytes) // a backlog in the socket, or a long catch-up
+    out.set(this.#frameAsBytes, 0)
     return out
   }
 

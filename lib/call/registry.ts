@@ -1,6 +1,8 @@
 /** What the registry needs from a live call to end it at shutdown. */
 export interface LiveCall {
   readonly id: string
+  /** False while the call waits for its media socket: nobody is on the line yet. */
+  readonly mediaAttached: boolean
   end: (reason: 'shutdown') => void
 }
 
@@ -39,6 +41,8 @@ export class CallRegistry {
   /** Stops admitting calls, waits for the live ones up to `ms`, then ends the rest. Returns how many had to be cut. */
   async drain (ms: number): Promise<number> {
     this.#draining = true
+    // A prepared call has nobody on the line to finish talking: it must not hold the drain up.
+    for (const call of [...this.#calls.values()]) if (!call.mediaAttached) call.end('shutdown')
     if (this.#calls.size > 0) {
       let timer: NodeJS.Timeout | undefined
       await new Promise<void>(resolve => {

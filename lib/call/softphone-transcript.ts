@@ -4,9 +4,11 @@
  *
  * `text` is the new fragment while `final` is false and the whole utterance
  * when it is true, so a page appends fragments and replaces on final. The
- * caller's line is opened (empty) at speech start, so it sits before the
- * assistant's reply even though its transcription finishes after it.
+ * caller's line is opened (empty) when their turn begins, so it sits before
+ * the assistant's reply even though its transcription finishes after it.
  */
+import type { Role } from './events.js'
+
 export interface TranscriptMessage {
   event: 'transcript'
   role: 'assistant' | 'caller'
@@ -16,25 +18,8 @@ export interface TranscriptMessage {
   final: boolean
 }
 
-type ServerEvent = { type: string, [key: string]: unknown }
-
-const str = (v: unknown): string => typeof v === 'string' ? v : ''
-
-export function transcriptMessage (e: ServerEvent): TranscriptMessage | null {
-  const item = str(e.item_id)
-  if (item === '') return null
-  switch (e.type) {
-    case 'input_audio_buffer.speech_started':
-      return { event: 'transcript', role: 'caller', item, text: '', final: false }
-    case 'conversation.item.input_audio_transcription.delta':
-      return { event: 'transcript', role: 'caller', item, text: str(e.delta), final: false }
-    case 'conversation.item.input_audio_transcription.completed':
-      return { event: 'transcript', role: 'caller', item, text: str(e.transcript), final: true }
-    case 'response.output_audio_transcript.delta':
-      return { event: 'transcript', role: 'assistant', item, text: str(e.delta), final: false }
-    case 'response.output_audio_transcript.done':
-      return { event: 'transcript', role: 'assistant', item, text: str(e.transcript), final: true }
-    default:
-      return null
-  }
+/** A message for one session event: a caller's turn beginning, a fragment, or a final line. */
+export function transcriptMessage (role: Role, itemId: string, text: string, final: boolean): TranscriptMessage | null {
+  if (itemId === '') return null
+  return { event: 'transcript', role, item: itemId, text, final }
 }

@@ -80,6 +80,8 @@ export const configSchema = {
     GREETING_LANGUAGE: { type: 'string', default: 'ja-JP', description: 'language of the greeting, e.g. ja-JP or en-US' },
     MEDIA_TOKEN_SECRET: { type: 'string', default: '', description: 'key signing the call WebSocket URLs; empty = derived from the other secrets (same on every instance)' },
     MEDIA_TOKEN_TTL_SECONDS: { type: 'integer', minimum: 5, maximum: 3600, default: 120, description: 'how long a call WebSocket URL stays valid after the answer webhook' },
+    MEDIA_WAIT_SECONDS: { type: 'integer', minimum: 1, maximum: 120, default: 15, description: 'how long a call prepared by the answer webhook waits for Vonage\'s media WebSocket before it is closed' },
+    MAX_CALL_SECONDS: { type: 'integer', minimum: 10, maximum: 86400, default: 1800, description: 'longest call allowed, in seconds; a call that reaches it is ended cleanly' },
     MAX_CONCURRENT_CALLS: { type: 'integer', minimum: 1, default: 200, description: 'calls carried at once by this server; more are answered with a polite busy message. npm run bench measures what a machine carries (about 200 per core)' },
     PLAYBACK_LEAD_MS: { type: 'integer', minimum: 20, maximum: 1000, default: 100, description: 'assistant audio queued ahead at Vonage, in ms (small = crisp barge-in)' },
 

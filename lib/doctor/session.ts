@@ -3,13 +3,14 @@ import WebSocket from 'ws'
 import type { FastifyInstance } from 'fastify'
 import { realtimeEndpoint, type EndpointSettings } from '../realtime/endpoint.js'
 import { sessionUpdate } from '../realtime/session-update.js'
+import type { SessionUpdateEvent } from '../realtime/client-events.js'
 
 /**
  * The session.update a call sends, built by the function the bridge uses from
- * the same settings, persona and tools (plugins/bridge.ts openingEvents), for a
+ * the same settings, persona and tools (plugins/bridge.ts), for a
  * test inbound call with no numbers.
  */
-export function doctorSessionUpdate (app: FastifyInstance): Record<string, unknown> {
+export function doctorSessionUpdate (app: FastifyInstance): SessionUpdateEvent {
   const c = app.config
   return sessionUpdate({
     persona: app.persona.text,
@@ -31,7 +32,7 @@ export type SessionCheck =
  * Opens one Realtime session, sends `update` and waits for session.updated.
  * No response.create: the model says nothing, so the check costs nothing.
  */
-export async function openTestSession (settings: EndpointSettings, update: Record<string, unknown>, timeoutMs: number): Promise<SessionCheck> {
+export async function openTestSession (settings: EndpointSettings, update: SessionUpdateEvent, timeoutMs: number): Promise<SessionCheck> {
   const endpoint = realtimeEndpoint(settings)
   const started = performance.now()
   return await new Promise<SessionCheck>(resolve => {

@@ -1,7 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { CallSession, CallStats } from '../call/session.js'
 import type { SessionEventMap } from '../call/events.js'
-import { callNotes } from '../call/notes.js'
 import { outcomeOf } from '../records/record.js'
 
 /** Seconds buckets for the time to the first audio the caller hears (a good call is well under a second). */
@@ -62,7 +61,7 @@ export class CallMetrics {
       this.#toolLatency.observe({ ok: 'true' }, e.ms / 1000)
     })
     session.once('end', (stats: CallStats) => {
-      const notes = callNotes(session)
+      const notes = session.notes
       const outcome = notes.outcome ?? outcomeOf(stats.reason)
       this.#calls.inc({ direction: stats.direction, outcome })
       this.#duration.observe({ direction: stats.direction }, stats.durationMs / 1000)
@@ -83,12 +82,7 @@ export class CallMetrics {
   }
 }
 
-/** Causes are short names the session picks (dns, unauthorized, ...); anything else is folded into 'other' so the label stays bounded. */
-const CAUSE_RE = /^[a-z][a-z0-9-]{0,31}$/
-
-/** The failure's cause when the session names one (CallStats.cause), else how it ended. */
+/** The engine's named cause (lib/realtime/engine.ts EngineFailure: a bounded set), else how the call ended. */
 function failureCause (stats: CallStats): string {
-  const cause = (stats as CallStats & { cause?: unknown }).cause
-  if (typeof cause === 'string') return CAUSE_RE.test(cause) ? cause : 'other'
-  return stats.reason === 'upstream-closed' ? 'closed' : 'connect-failed'
+  return stats.upstreamFailure ?? (stats.reason === 'upstream-closed' ? 'closed' : 'connect-failed')
 }

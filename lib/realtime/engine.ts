@@ -20,6 +20,9 @@ export interface EngineUsage {
   inputCachedTokens: number
   outputAudioTokens: number
   outputTextTokens: number
+  /** Cached input split by modality, when the engine reports it (0 otherwise). */
+  inputCachedAudioTokens: number
+  inputCachedTextTokens: number
 }
 
 /** Why an engine stopped: each cause names what the operator should check. */
@@ -36,21 +39,30 @@ export interface EngineEventMap {
   /** The engine accepted the session configuration (Realtime: session.updated). */
   ready: []
   /** The caller started speaking (engine-side VAD). */
-  'speech-started': [{ audioStartMs: number }]
+  'speech-started': [{ audioStartMs: number, itemId: string, eventId: string }]
+  /** The caller's turn was committed as `itemId` (its transcript follows). */
+  'caller-item': [{ itemId: string }]
   'speech-stopped': [{ audioEndMs: number }]
   /** A response (the assistant's turn) began. */
   'response-started': [{ responseId: string }]
   /** Assistant audio at `outputRate`, base64, as the engine sent it (bytes or string). */
-  audio: [{ responseId: string, itemId: string, base64: Buffer | string }]
+  audio: [{ responseId: string, itemId: string, base64: Buffer | string, message: Buffer | null }]
   'audio-done': [{ itemId: string }]
-  'response-done': [{ responseId: string, status: string, usage: EngineUsage | null }]
+  /** An assistant message of `responseId` took its place in the conversation. */
+  'assistant-item': [{ responseId: string, itemId: string }]
+  /** `reason`: why it stopped early ('turn_detected', …), '' otherwise; `spoke`: it held an assistant message. */
+  'response-done': [{ responseId: string, status: string, reason: string, spoke: boolean, usage: EngineUsage | null }]
+  /** A startResponse() the engine refused; `busy`: another response was in progress. */
+  'response-refused': [{ busy: boolean }]
+  /** Words as they stream in (the final text follows in *-transcript). */
+  'transcript-delta': [{ role: 'caller' | 'assistant', itemId: string, text: string }]
   /** The caller's words for one turn, once final. */
   'caller-transcript': [{ itemId: string, text: string }]
   /** The assistant's words for one item, once final. */
   'assistant-transcript': [{ itemId: string, text: string }]
-  'tool-call': [{ callId: string, name: string, arguments: string }]
+  'tool-call': [{ callId: string, name: string, arguments: string, responseId: string }]
   /** A non-fatal error the engine reported; the session goes on. */
-  warning: [{ code: string, message: string }]
+  warning: [{ type: string, code: string, message: string }]
   /** The engine is gone; the session apologises and ends. */
   failed: [{ cause: EngineFailure, detail: string }]
 }

@@ -1,59 +1,59 @@
-import type { EventEmitter } from 'node:events'
+import type { SpeechEngine } from './engine.js'
 import type { ResponseSummary } from '../tools/types.js'
-
-/** What the gate needs of a CallSession. */
-export interface GateSession extends EventEmitter {
-  readonly ended: boolean
-  sendUpstream: (event: object) => boolean
-}
 
 type Waiter = (r: ResponseSummary | null) => void
 
-const ACTIVE_RESPONSE = 'conversation_already_has_active_response'
 const KEEP_DONE = 32
 
 /**
- * One `response.create` at a time per call. The Realtime API refuses a
+ * One response request at a time per call. The Realtime API refuses a
  * response.create while a response is in progress, and tool outputs and DTMF
- * messages arrive mid-response, so requests made then wait for response.done
- * and are merged into one. While a tool is running (hold), requests wait too,
- * so several calls of one response are answered together.
+ * messages arrive mid-response, so requests made then wait for the response
+ * to end and are merged into one. While a tool is running (hold), requests
+ * wait too, so several calls of one response are answered together.
  *
  * It also tells how each response ended and whether it spoke, for end_call and
- * transfer_call.
+ * transfer_call. One per session (`session.gate`); it talks to the engine only
+ * through SpeechEngine.
  */
 export class ResponseGate {
+  readonly #engine: SpeechEngine
   #active = false
   #holds = 0
   #closed = false
-  #seq = 0
   /** Requests not yet sent. */
   #pending: Waiter[] | null = null
-  /** Sent; they belong to the next response.created. */
-  #sent: { eventId: string, waiters: Waiter[] } | null = null
+  /** Sent; they belong to the next response that starts. */
+  #sent: Waiter[] | null = null
   readonly #byResponse = new Map<string, Waiter[]>()
-  readonly #spoke = new Set<string>()
   readonly #done = new Map<string, ResponseSummary>()
 
-  constructor (readonly session: GateSession) {
-    session.on('upstream', (e: { type: string, [k: string]: unknown }) => this.#onEvent(e))
-    session.once('end', () => this.close())
+  constructor (engine: SpeechEngine) {
+    this.#engine = engine
+    engine.on('response-started', ({ responseId }) => this.#onStarted(responseId))
+    engine.on('response-done', (r) => this.#onDone({ id: r.responseId, status: r.status, reason: r.reason, spoke: r.spoke }))
+    engine.on('response-refused', ({ busy }) => this.#onRefused(busy))
   }
 
   /** Whether a response is in progress (or requested and not yet started). */
   get active (): boolean { return this.#active }
 
   /**
-   * Asks the model for a response (now, or after the current one). Resolves
-   * when the response it caused is done; null if the call ended first.
+   * Asks the engine for a response (now, or after the current one), with
+   * one-off `instructions` if given. Resolves when the response it caused is
+   * done; null if the call ended first.
    */
-  async requestResponse (): Promise<ResponseSummary | null> {
+  async requestResponse (instructions?: string): Promise<ResponseSummary | null> {
     return await new Promise<ResponseSummary | null>(resolve => {
       if (this.#closed) { resolve(null); return }
       (this.#pending ??= []).push(resolve)
+      if (instructions !== undefined) this.#instructions = instructions
       this.#flush()
     })
   }
+
+  /** One-off instructions for the next response sent (the last asked for wins). */
+  #instructions: string | undefined
 
   /** Resolves when response `id` is done (at once if it already is); null if the call ended first. */
   async whenDone (id: string): Promise<ResponseSummary | null> {
@@ -77,7 +77,7 @@ export class ResponseGate {
   close (): void {
     if (this.#closed) return
     this.#closed = true
-    const all: Waiter[] = [...(this.#pending ?? []), ...(this.#sent?.waiters ?? [])]
+    const all: Waiter[] = [...(this.#pending ?? []), ...(this.#sent ?? [])]
     for (const list of this.#byResponse.values()) all.push(...list)
     this.#pending = null
     this.#sent = null
@@ -86,82 +86,50 @@ export class ResponseGate {
   }
 
   #flush (): void {
-    if (this.#closed || this.#pending === null || this.#active || this.#holds > 0 || this.session.ended) return
+    if (this.#closed || this.#pending === null || this.#active || this.#holds > 0) return
     const waiters = this.#pending
     this.#pending = null
-    const eventId = `gate_${++this.#seq}`
-    if (!this.session.sendUpstream({ type: 'response.create', event_id: eventId })) {
+    const instructions = this.#instructions
+    this.#instructions = undefined
+    if (!this.#engine.startResponse(instructions === undefined ? undefined : { instructions })) {
       for (const w of waiters) w(null)
       return
     }
     this.#active = true
-    this.#sent = { eventId, waiters }
+    this.#sent = waiters
   }
 
-  #onEvent (e: { type: string, [k: string]: unknown }): void {
-    switch (e.type) {
-      case 'response.created': {
-        this.#active = true
-        const id = (e.response as { id?: unknown } | undefined)?.id
-        if (this.#sent !== null && typeof id === 'string') {
-          this.#byResponse.set(id, [...(this.#byResponse.get(id) ?? []), ...this.#sent.waiters])
-          this.#sent = null
-        }
-        break
-      }
-      case 'response.output_item.added': {
-        const item = e.item as { type?: unknown, role?: unknown } | undefined
-        if (item?.type === 'message' && typeof e.response_id === 'string') this.#spoke.add(e.response_id)
-        break
-      }
-      case 'response.done': {
-        const r = e.response as { id?: unknown, status?: unknown, status_details?: { reason?: unknown } | null } | undefined
-        this.#active = false
-        if (typeof r?.id === 'string') {
-          const summary: ResponseSummary = {
-            id: r.id,
-            status: typeof r.status === 'string' ? r.status : '',
-            reason: typeof r.status_details?.reason === 'string' ? r.status_details.reason : '',
-            spoke: this.#spoke.has(r.id)
-          }
-          this.#spoke.delete(r.id)
-          this.#done.set(r.id, summary)
-          if (this.#done.size > KEEP_DONE) this.#done.delete(this.#done.keys().next().value!)
-          const waiters = this.#byResponse.get(r.id)
-          this.#byResponse.delete(r.id)
-          for (const w of waiters ?? []) w(summary)
-        }
-        this.#flush()
-        break
-      }
-      case 'error': {
-        const err = e.error as { code?: unknown, event_id?: unknown } | undefined
-        if (this.#sent === null || err?.event_id !== this.#sent.eventId) break
-        const { waiters } = this.#sent
-        this.#sent = null
-        if (err.code === ACTIVE_RESPONSE) {
-          // Another response got in first (server VAD): ask again once it is done.
-          this.#active = true
-          this.#pending = [...waiters, ...(this.#pending ?? [])]
-        } else {
-          this.#active = false
-          for (const w of waiters) w(null)
-          this.#flush()
-        }
-        break
-      }
+  #onStarted (id: string): void {
+    this.#active = true
+    if (this.#sent !== null && id !== '') {
+      this.#byResponse.set(id, [...(this.#byResponse.get(id) ?? []), ...this.#sent])
+      this.#sent = null
     }
   }
-}
 
-const gates = new WeakMap<GateSession, ResponseGate>()
-
-/** The session's gate, created on first use; every extension must share it. */
-export function responseGate (session: GateSession): ResponseGate {
-  let gate = gates.get(session)
-  if (gate === undefined) {
-    gate = new ResponseGate(session)
-    gates.set(session, gate)
+  #onDone (summary: ResponseSummary): void {
+    this.#active = false
+    if (summary.id !== '') {
+      this.#done.set(summary.id, summary)
+      if (this.#done.size > KEEP_DONE) this.#done.delete(this.#done.keys().next().value!)
+      const waiters = this.#byResponse.get(summary.id)
+      this.#byResponse.delete(summary.id)
+      for (const w of waiters ?? []) w(summary)
+    }
+    this.#flush()
   }
-  return gate
+
+  #onRefused (busy: boolean): void {
+    const waiters = this.#sent ?? []
+    this.#sent = null
+    if (busy) {
+      // Another response got in first (server VAD): ask again once it is done.
+      this.#active = true
+      this.#pending = [...waiters, ...(this.#pending ?? [])]
+    } else {
+      this.#active = false
+      for (const w of waiters) w(null)
+      this.#flush()
+    }
+  }
 }

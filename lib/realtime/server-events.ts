@@ -4,11 +4,43 @@
  * received bytes instead of JSON.parse building a second copy of the audio.
  * The ids come out as strings of their own: a slice of the whole message
  * would keep its kilobytes of base64 alive for as long as the audio is queued.
+ *
+ * The other events are narrowed to the fields the engine reads
+ * (SERVER_EVENT_FIELDS, checked against the official schemas by
+ * test/unit/realtime/events-schema.test.ts). They come off the network, so
+ * every field is still read with a type check.
  */
 export type UpstreamEvent =
   /** `delta`: the base64 as received (bytes of the message), or as a string when JSON.parse had to read the event. */
   | { type: 'response.output_audio.delta', responseId: string, itemId: string, delta: Buffer | string }
-  | { type: 'other', event: { type: string, [key: string]: unknown } }
+  | { type: 'other', event: ServerEvent }
+
+/** A server event as JSON.parse gave it: only `type` is known to be a string. */
+export interface ServerEvent { type: string, event_id?: unknown, [key: string]: unknown }
+
+/** Top-level fields the engine reads, per event type. */
+export const SERVER_EVENT_FIELDS = {
+  'session.updated': ['session'],
+  error: ['error'],
+  'input_audio_buffer.speech_started': ['audio_start_ms', 'item_id'],
+  'input_audio_buffer.speech_stopped': ['audio_end_ms', 'item_id'],
+  'input_audio_buffer.committed': ['item_id'],
+  'response.created': ['response'],
+  'response.output_item.added': ['response_id', 'item'],
+  'response.output_audio.delta': ['response_id', 'item_id', 'delta'],
+  'response.output_audio.done': ['item_id'],
+  'response.output_audio_transcript.delta': ['item_id', 'delta'],
+  'response.output_audio_transcript.done': ['item_id', 'transcript'],
+  'conversation.item.input_audio_transcription.delta': ['item_id', 'delta'],
+  'conversation.item.input_audio_transcription.completed': ['item_id', 'transcript'],
+  'response.function_call_arguments.done': ['call_id', 'name', 'arguments'],
+  'response.done': ['response']
+} as const
+
+/** A string field of an untrusted object, '' when absent or not a string. */
+export const str = (v: unknown): string => typeof v === 'string' ? v : ''
+export const num = (v: unknown): number => typeof v === 'number' && Number.isFinite(v) ? v : 0
+export const obj = (v: unknown): Record<string, unknown> => v !== null && typeof v === 'object' ? v as Record<string, unknown> : {}
 
 const DELTA_TYPE = Buffer.from('"type":"response.output_audio.delta"')
 const DELTA = Buffer.from('"delta":"')
@@ -54,9 +86,9 @@ export function parseUpstream (message: Buffer | string): UpstreamEvent | null {
     return null
   }
   if (event === null || typeof event !== 'object' || typeof (event as { type?: unknown }).type !== 'string') return null
-  const e = event as { type: string, [key: string]: unknown }
+  const e = event as ServerEvent
   if (e.type === 'response.output_audio.delta' && typeof e.delta === 'string') {
-    return { type: 'response.output_audio.delta', responseId: String(e.response_id ?? ''), itemId: String(e.item_id ?? ''), delta: e.delta }
+    return { type: 'response.output_audio.delta', responseId: str(e.response_id), itemId: str(e.item_id), delta: e.delta }
   }
   return { type: 'other', event: e }
 }

@@ -1,5 +1,6 @@
 import { maskNumber } from '../log/logger.js'
 import { TURN_PROFILES, turnDetection as turnDetectionFor, type TurnProfile } from './turn-profiles.js'
+import type { SessionUpdateEvent } from './client-events.js'
 
 /** What the model is told about the call it is on. */
 export interface CallContext {
@@ -38,13 +39,14 @@ export function describeCall (c: CallContext): string {
 }
 
 /** The GA `session.update` for a phone call: 24 kHz PCM both ways, VAD, transcription. */
-export function sessionUpdate (s: SessionSettings, call: CallContext): Record<string, unknown> {
+export function sessionUpdate (s: SessionSettings, call: CallContext): SessionUpdateEvent {
   const turnDetection = turnDetectionFor(s.turnDetection, s.turnProfile ?? TURN_PROFILES.standard, s.bridgeDecides === true)
   const input: Record<string, unknown> = {
     format: { type: 'audio/pcm', rate: 24000 },
-    turn_detection: turnDetection,
-    noise_reduction: s.noiseReduction === 'off' ? null : { type: s.noiseReduction }
+    turn_detection: turnDetection
   }
+  // Off is the API's default (null); the official schema types the field as an object only, so off leaves it out.
+  if (s.noiseReduction !== 'off') input.noise_reduction = { type: s.noiseReduction }
   if (s.transcriptionModel !== '') input.transcription = { model: s.transcriptionModel, language: s.transcriptionLanguage }
   const session: Record<string, unknown> = {
     type: 'realtime',
@@ -62,6 +64,3 @@ export function sessionUpdate (s: SessionSettings, call: CallContext): Record<st
   }
   return { type: 'session.update', session }
 }
-
-/** The assistant speaks first, as the persona says. */
-export const GREET_FIRST = { type: 'response.create' } as const

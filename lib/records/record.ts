@@ -1,4 +1,4 @@
-import type { CallStats, EndReason, Usage } from '../call/session.js'
+import type { CallStats, EndReason, Usage } from '../call/stats.js'
 import type { CallContext } from '../realtime/session-update.js'
 import { maskNumber } from '../log/logger.js'
 import type { Outcome, ToolUse } from '../call/notes.js'
@@ -113,6 +113,12 @@ export class CallRecorder {
         return null
     }
   }
+
+  /** A turn took its place (session 'turn'). */
+  placed (itemId: string, role: Turn['role']): void { this.#slot(itemId, role) }
+
+  /** A turn's final text (session 'transcript'); returns the turn to be logged. */
+  heard (itemId: string, role: Turn['role'], text: string): Turn | null { return this.#fill(itemId, role, text) }
 
   /** A barge-in cut this assistant item. */
   interrupted (itemId: string): void {

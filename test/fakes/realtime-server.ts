@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
 import { once } from 'node:events'
 import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { checkClientEvent, checkServerEvent } from './realtime-schemas.js'
 
@@ -35,6 +36,12 @@ export interface FakeRealtimeOptions {
   transcript?: string
   /** Also stream the transcript as response.output_audio_transcript.delta events before the audio. */
   transcriptDeltas?: boolean
+  /** Answer session.update with this error instead of session.updated (an unknown field, a bad voice). */
+  sessionUpdateError?: { code: string, message: string }
+  /** Answer pings (ws does by default); false plays a peer whose reading side is stuck. */
+  pong?: boolean
+  /** On each response.create: the first bytes of a frame, then nothing (a peer stalled mid-frame). */
+  stallOnResponse?: boolean
   /** Serve wss:// with this identity (test/fixtures/tls), as the real API serves only TLS. */
   tls?: { key: Buffer | string, cert: Buffer | string }
   /**
@@ -82,6 +89,10 @@ export interface FakeConnection {
   turnDetection: Record<string, unknown> | null
   /** The user item the current speech will be committed as (speech_started → speech_stopped). */
   speechItemId: string | null
+  /** The masking key of each frame the client sent (the first 64), as read off the wire. */
+  masks: Buffer[]
+  /** The TCP (or TLS) socket under the WebSocket, for writing broken frames. */
+  socket: Duplex
 }
 
 export interface FakeRealtime {
@@ -100,6 +111,10 @@ export interface FakeRealtime {
   speechStarted: (c: FakeConnection) => void
   /** speech_stopped, then input_audio_buffer.committed of the speech's item (server VAD commits itself); returns the item id. */
   speechStopped: (c: FakeConnection) => string
+  /** One text message of `bytes` bytes (a valid event padded with spaces), e.g. over the bridge's size limit. */
+  sendBig: (c: FakeConnection, bytes: number) => void
+  /** The header and first bytes of a text frame, then nothing more: the peer stalls mid-frame. */
+  stallMidFrame: (c: FakeConnection) => void
   /**
    * A response in which the model calls a function: optionally an assistant
    * message with audio first (`say`, e.g. a goodbye), then the function_call
@@ -120,7 +135,7 @@ const id = (p: string): string => `${p}_${(++seq).toString(36).padStart(6, '0')}
 export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promise<FakeRealtime> {
   const o: FakeRealtimeOptions = { modelDelayMs: 0, deltaMs: 100, burst: true, paceFactor: 1, autoRespond: true, transcript: 'こんにちは。チャッピーです。', ...opts }
   const server: Server = o.tls !== undefined ? createTlsServer({ key: o.tls.key, cert: o.tls.cert }) : createServer()
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false })
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, autoPong: o.pong !== false })
   const sockets = new Set<Socket>()
   const connections: FakeConnection[] = []
   const waiters: Array<(c: FakeConnection) => void> = []
@@ -152,7 +167,9 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
       socket.end(`HTTP/1.1 ${o.refuse} Refused\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"message":"refused by fake"}}`)
       return
     }
-    wss.handleUpgrade(req, socket, head, ws => onConnection(ws, req))
+    const masks: Buffer[] = []
+    tapMasks(socket, masks)
+    wss.handleUpgrade(req, socket, head, ws => onConnection(ws, req, socket, masks))
   })
 
   function send (c: FakeConnection, event: Record<string, unknown>): void {
@@ -302,8 +319,13 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
     return itemId
   }
 
-  function onConnection (ws: WebSocket, req: IncomingMessage): void {
-    const c: FakeConnection = { ws, url: req.url ?? '', headers: req.headers, events: [], invalid: [], audio: [], audioSamples: 0, closedAt: null, itemAudioMs: new Map(), lastItemId: null, lastResponseId: null, turnDetection: null, speechItemId: null }
+  function stallMidFrame (c: FakeConnection): void {
+    // A text frame that promises 1000 bytes and delivers 10.
+    c.socket.write(Buffer.concat([Buffer.from([0x81, 126, 0x03, 0xe8]), Buffer.from('{"type":"r')]))
+  }
+
+  function onConnection (ws: WebSocket, req: IncomingMessage, socket: Duplex, masks: Buffer[]): void {
+    const c: FakeConnection = { ws, url: req.url ?? '', headers: req.headers, events: [], invalid: [], audio: [], audioSamples: 0, closedAt: null, itemAudioMs: new Map(), lastItemId: null, lastResponseId: null, masks, socket, turnDetection: null, speechItemId: null }
     connections.push(c)
     ws.on('close', () => { c.closedAt = performance.now() })
     if (req.headers['openai-beta'] !== undefined) {
@@ -337,6 +359,10 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
       c.events.push(event)
       switch (event.type) {
         case 'session.update': {
+          if (o.sessionUpdateError !== undefined) {
+            send(c, { type: 'error', error: { type: 'invalid_request_error', ...o.sessionUpdateError, event_id: String(event.event_id ?? '') } })
+            break
+          }
           const input = (event.session as { audio?: { input?: { turn_detection?: Record<string, unknown> | null } } } | undefined)?.audio?.input
           if (input !== undefined && 'turn_detection' in input) c.turnDetection = input.turn_detection ?? null
           send(c, { type: 'session.updated', session: { ...(event.session as object), type: 'realtime', id: sessionId, object: 'realtime.session' } })
@@ -356,6 +382,7 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
           send(c, { type: 'input_audio_buffer.cleared' })
           break
         case 'response.create':
+          if (o.stallOnResponse === true) { stallMidFrame(c); break }
           if (o.oneResponseAtATime === true && active.has(c)) {
             send(c, { type: 'error', error: { type: 'invalid_request_error', code: 'conversation_already_has_active_response', message: `Conversation already has an active response in progress: ${active.get(c)!}. Wait until the response is finished before creating a new one.`, event_id: String(event.event_id ?? '') } })
             break
@@ -395,6 +422,11 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
     send,
     speechStarted,
     speechStopped,
+    sendBig: (c, bytes) => {
+      const event = JSON.stringify({ type: 'rate_limits.updated', event_id: id('event'), rate_limits: [] })
+      c.ws.send(event.slice(0, -1) + ' '.repeat(Math.max(0, bytes - event.length)) + '}')
+    },
+    stallMidFrame,
     functionCall,
     commitInput,
     transcribeInput,
@@ -408,6 +440,34 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
       await once(server, 'close')
     }
   }
+}
+
+/** Records the masking key of each client frame as it crosses the wire (ws unmasks before anyone else sees it). */
+function tapMasks (socket: Duplex, masks: Buffer[]): void {
+  let buf = Buffer.alloc(0)
+  let skip = 0
+  const onData = (chunk: Buffer): void => {
+    buf = Buffer.concat([buf, chunk])
+    for (;;) {
+      if (skip > 0) {
+        const n = Math.min(skip, buf.length)
+        buf = buf.subarray(n)
+        skip -= n
+        if (skip > 0) return
+      }
+      if (masks.length >= 64) { socket.off('data', onData); return }
+      if (buf.length < 2) return
+      const masked = (buf[1]! & 0x80) !== 0
+      let len = buf[1]! & 0x7f
+      let off = 2
+      if (len === 126) { if (buf.length < 4) return; len = buf.readUInt16BE(2); off = 4 } else if (len === 127) { if (buf.length < 10) return; len = Number(buf.readBigUInt64BE(2)); off = 10 }
+      if (buf.length < off + (masked ? 4 : 0)) return
+      masks.push(masked ? Buffer.from(buf.subarray(off, off + 4)) : Buffer.alloc(0))
+      buf = buf.subarray(off + (masked ? 4 : 0))
+      skip = len
+    }
+  }
+  socket.on('data', onData)
 }
 
 /** Resolves when `pred` holds, polling; rejects after `ms`. */

@@ -1,7 +1,10 @@
 import type { TestContext } from 'node:test'
+import { EventEmitter } from 'node:events'
+import type { EngineEventMap, SpeechEngine } from '../../lib/realtime/engine.js'
 import { readFileSync } from 'node:fs'
 import { build, type Built } from './build.js'
-import { startFakeRealtime, type FakeRealtime, type FakeRealtimeOptions } from '../fakes/realtime-server.js'
+import { startFakeRealtime, waitFor, type FakeConnection, type FakeRealtime, type FakeRealtimeOptions } from '../fakes/realtime-server.js'
+import type { CallSession } from '../../lib/call/session.js'
 import { VonageMediaClient, type MediaClientOptions } from '../fakes/vonage-media-client.js'
 import { readWavPcm16 } from '../../lib/audio/wav.js'
 
@@ -44,4 +47,56 @@ export async function callRig (t: TestContext, env: Record<string, string | numb
       return client
     }
   }
+}
+
+/**
+ * A SpeechEngine that records what the session asks of it and says only what
+ * a test makes it say (emit): for session-level tests without a socket.
+ */
+export class StubEngine extends EventEmitter<EngineEventMap> implements SpeechEngine {
+  readonly inputRate = 24000 as const
+  readonly outputRate = 24000 as const
+  readonly canTruncate = true
+  readonly calls: Array<{ method: string, args: unknown[] }> = []
+  appended = 0
+  closed = false
+
+  connect (): void { this.calls.push({ method: 'connect', args: [] }) }
+  appendAudio (pcm: Uint8Array): void { this.appended += pcm.length }
+  startResponse (opts?: { instructions?: string }): boolean { this.calls.push({ method: 'startResponse', args: [opts] }); return !this.closed }
+  cancelResponse (): void { this.calls.push({ method: 'cancelResponse', args: [] }) }
+  truncate (itemId: string, heardMs: number): void { this.calls.push({ method: 'truncate', args: [itemId, heardMs] }) }
+  addUserText (text: string): boolean { this.calls.push({ method: 'addUserText', args: [text] }); return !this.closed }
+  sendToolResult (callId: string, output: string, respond: boolean): boolean { this.calls.push({ method: 'sendToolResult', args: [callId, output, respond] }); return !this.closed }
+  close (): void { this.closed = true }
+}
+
+/** A media socket that keeps what is sent to it (a Vonage that reads everything at once). */
+export class StubMedia {
+  readonly sent: Array<Buffer | string> = []
+  closed: [number | undefined, string | undefined] | null = null
+  bufferedAmount = 0
+  send (data: Buffer | string): void { this.sent.push(typeof data === 'string' ? data : Buffer.from(data)) }
+  close (code?: number, reason?: string): void { this.closed = [code, reason] }
+  get frames (): Buffer[] { return this.sent.filter((d): d is Buffer => typeof d !== 'string') }
+}
+
+/**
+ * An explicit "nothing more is coming" signal instead of a sleep: once the
+ * session has no response in flight, a marker (response.cancel, which the
+ * fake ignores) is sent through the same socket; anything the session sent
+ * before it reaches the fake first.
+ */
+export async function settled (session: CallSession, conn: FakeConnection, ms = 5000): Promise<void> {
+  await waitFor(() => !session.gate.active, ms, 'no response in flight')
+  const markers = conn.events.filter(e => e.type === 'response.cancel').length
+  session.engine.cancelResponse()
+  await waitFor(() => conn.events.filter(e => e.type === 'response.cancel').length > markers, ms, 'the marker at the fake')
+}
+
+/** The same for the media side: a text the session sends after everything before it. */
+export async function mediaSettled (session: CallSession, client: VonageMediaClient, ms = 5000): Promise<void> {
+  const marker = `marker-${Math.random()}`
+  session.sendText(JSON.stringify({ marker }))
+  await waitFor(() => client.texts.some(m => m.msg.marker === marker), ms, 'the marker at the media client')
 }

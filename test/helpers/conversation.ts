@@ -6,7 +6,6 @@ import { callRig, type CallRig } from './call-rig.js'
 import { waitFor, type FakeConnection, type FakeRealtimeOptions } from '../fakes/realtime-server.js'
 import { startFakeVonage, type FakeVonage } from '../fakes/vonage-rest.js'
 import type { VonageMediaClient } from '../fakes/vonage-media-client.js'
-import { responseGate } from '../../lib/realtime/response-gate.js'
 
 /** The Vonage application of these tests: its key pair and id. */
 export const { privateKey, publicKey } = generateKeyPairSync('rsa', {
@@ -52,7 +51,7 @@ export async function conversationRig (t: TestContext, env: Record<string, strin
   // ...and its response.done seen, so the tests' responses do not overlap it.
   const session = rig.app.bridge.sessions.get(uuid)
   if (session === undefined) throw new Error('no session for the call')
-  await waitFor(() => !responseGate(session).active, 5000, 'the greeting\'s response.done')
+  await waitFor(() => !session.gate.active, 5000, 'the greeting\'s response.done')
   const outputs = (): ReturnType<ConversationRig['outputs']> => conn.events.flatMap((e, index) => {
     const item = e.item as { type?: string, call_id?: string, output?: string } | undefined
     if (e.type !== 'conversation.item.create' || item?.type !== 'function_call_output') return []

@@ -10,6 +10,7 @@ import { CallSession, type CallStats, type MediaSocket, type SessionLogger } fro
 import { Pacer } from '../../lib/call/pacer.js'
 import { realtimeEndpoint } from '../../lib/realtime/endpoint.js'
 import { frame, OP_BINARY, OP_TEXT } from '../helpers/ws-frame.js'
+import { RealtimeEngine } from '../../lib/realtime/realtime-engine.js'
 
 const ended = (logs: Array<Record<string, unknown>>, callId?: string): CallStats | undefined =>
   logs.filter(l => l.msg === 'call ended').map(l => l.call as CallStats).find(c => callId === undefined || c.callId === callId)
@@ -98,9 +99,7 @@ test('Vonage closing mid-frame: the call ends, its model socket closes, the next
   for (let i = 0; i < 5; i++) socket.write(audio)
   await waitFor(() => conn.audioSamples > 0, 3000, 'caller audio at the model')
   // Half a frame — the header promises 640 bytes, 100 arrive — then the line drops.
-  socket.write(audio.subarray(0, 108))
-  await new Promise(r => setTimeout(r, 50))
-  socket.destroy()
+  socket.end(audio.subarray(0, 108))
   await waitFor(() => conn.closedAt !== null, 3000, 'model socket closed')
   await waitFor(() => ended(rig.logs, 'cut') !== undefined, 2000, 'call ended')
   assert.equal(ended(rig.logs, 'cut')!.reason, 'caller-hangup')
@@ -108,6 +107,32 @@ test('Vonage closing mid-frame: the call ends, its model socket closes, the next
   assert.deepEqual(rig.logs.filter(l => (l.level as number) >= 50), [], 'no error logged')
   const next = await rig.dial(await rig.answer())
   await waitFor(() => next.frames.length >= 20, 3000, 'the next call gets its greeting')
+})
+
+test('Vonage sending a broken frame: the call ends and not a byte of the audio behind it reaches the model', async (t) => {
+  const rig = await callRig(t)
+  const ncco = await rig.answer({ uuid: 'broken' })
+  const conn = await rig.fake.nextConnection()
+  const uri = new URL(String(ncco.find(a => a.action === 'connect')!.endpoint[0].uri))
+  const socket = await rawMedia(rig.port, uri.pathname + uri.search)
+  socket.on('error', () => {})
+  socket.write(frame(OP_TEXT, '{"event":"websocket:connected","content-type":"audio/l16;rate=16000"}', true))
+  const audio = (): Buffer => frame(OP_BINARY, Buffer.from(callerPcm16k.buffer, callerPcm16k.byteOffset, 640), true)
+  for (let i = 0; i < 5; i++) socket.write(audio())
+  await waitFor(() => conn.audioSamples >= 5 * 480, 3000, 'caller audio at the model')
+  const before = conn.audioSamples
+  // A frame with a reserved opcode (a protocol error), then good audio in the same write.
+  socket.write(Buffer.concat([frame(3, Buffer.alloc(4), true), audio(), audio()]))
+  await waitFor(() => ended(rig.logs, 'broken') !== undefined, 3000, 'call ended')
+  await waitFor(() => conn.closedAt !== null, 3000, 'model socket closed')
+  assert.equal(conn.audioSamples, before, 'no audio after the protocol error')
+  assert.equal(ended(rig.logs, 'broken')!.reason, 'caller-hangup')
+  assert.deepEqual(rig.logs.filter(l => (l.level as number) >= 50), [], 'no error logged')
+  const warned = rig.logs.filter(l => l.msg === 'media socket error: closing it')
+  assert.equal(warned.length, 1)
+  assert.equal(warned[0]!.level, 40)
+  assert.equal(warned[0]!.code, 'WS_ERR_INVALID_OPCODE')
+  assert.ok(!JSON.stringify(warned[0]).includes('"stack"'), 'no stack')
 })
 
 function quietLog (): SessionLogger & { lines: Array<{ level: string, obj: object, msg?: string }> } {
@@ -125,24 +150,29 @@ async function slowConsumerSession (t: TestContext, media: MediaSocket, maxBuffe
   const fake = await startFakeRealtime({ answer: assistantPcm24k.subarray(0, 24000 * 7) })
   t.after(() => fake.close())
   const pacer = new Pacer()
+  const engine = new RealtimeEngine({
+    endpoint: realtimeEndpoint({ OPENAI_API_KEY: 'sk-test', OPENAI_MODEL: 'gpt-realtime', OPENAI_BASE_URL: fake.baseUrl, AZURE_OPENAI_ENDPOINT: '', OPENAI_API_VERSION: '' }),
+    sessionUpdate: () => ({ type: 'session.update', session: { type: 'realtime' } })
+  })
   const session = new CallSession({
     id: 'slow',
     call: { direction: 'inbound' },
     rate,
     leadMs: 100,
-    endpoint: realtimeEndpoint({ OPENAI_API_KEY: 'sk-test', OPENAI_MODEL: 'gpt-realtime', OPENAI_BASE_URL: fake.baseUrl, AZURE_OPENAI_ENDPOINT: '', OPENAI_API_VERSION: '' }),
-    openingEvents: () => [{ type: 'response.create' }],
+    engine,
+    greetEarly: true,
     pacer,
     log: quietLog(),
     apology: new Int16Array(2400),
-    mediaTimeoutMs: 10_000,
+    mediaWaitMs: 10_000,
+    maxCallMs: 60_000,
     maxBufferedBytes
   })
   t.after(() => session.end('shutdown'))
   const stats = new Promise<CallStats>(resolve => session.once('end', resolve))
   const conn = await fake.nextConnection()
-  await waitFor(() => conn.events.some(e => e.type === 'response.create'), 2000, 'greeting asked for')
-  await new Promise(r => setTimeout(r, 100)) // the whole 7 s answer is queued
+  // The whole 7 s answer is queued before the media comes (the fake sends it in one burst).
+  await new Promise<void>(resolve => engine.on('audio-done', () => resolve()))
   session.attachMedia(media)
   return { session, stats, closed: () => conn.closedAt !== null }
 }
@@ -180,7 +210,6 @@ test('SIGTERM during 20 live calls: new calls hear the closing message, live one
   srv.child.kill('SIGTERM')
   await waitFor(() => srv.output().includes('shutting down'), 5000, 'drain started')
   // Half the callers finish their calls during the drain.
-  await new Promise(r => setTimeout(r, 300))
   const leaving = clients.slice(0, 10)
   await Promise.all(leaving.map(async c => await c.close()))
   const late = await request(srv.url, 'POST', '/incoming-call', JSON.stringify({ uuid: 'too-late', from: '818011112222', to: '815031023332' }), { 'content-type': 'application/json' })

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { callRig, callerPcm16k, assistantPcm24k } from '../../helpers/call-rig.js'
+import { callRig, callerPcm16k, assistantPcm24k, mediaSettled } from '../../helpers/call-rig.js'
 import { waitFor } from '../../fakes/realtime-server.js'
 import { sineInt16, sinadDb, rmsDbfs } from '../../helpers/audio-quality.js'
 
@@ -45,10 +45,12 @@ for (const rate of [8000, 16000, 24000] as const) {
     // 1.23 s does not fill a whole number of frames.
     const answer = assistantPcm24k.subarray(0, Math.round(24000 * 1.23))
     const rig = await callRig(t, { VONAGE_AUDIO_RATE: rate }, { answer })
-    const client = await rig.dial(await rig.answer())
+    const client = await rig.dial(await rig.answer({ uuid: `frames-${rate}` }))
     const frameBytes = rate / 50 * 2
     await waitFor(() => client.frames.length >= 62, 5000, 'all frames')
-    await new Promise(r => setTimeout(r, 100))
+    const session = rig.app.bridge.sessions.get(`frames-${rate}`)!
+    await session.whenPlayed()
+    await mediaSettled(session, client)
     assert.equal(client.frames.length, 62, '1.23 s → 61.5 frames → 62 with the padded last one')
     for (const f of client.frames) assert.equal(f.bytes, frameBytes)
     const last = new Int16Array(client.frames.at(-1)!.data.buffer.slice(client.frames.at(-1)!.data.byteOffset, client.frames.at(-1)!.data.byteOffset + frameBytes))

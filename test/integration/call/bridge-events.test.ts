@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { performance } from 'node:perf_hooks'
-import { callRig, callerPcm16k, assistantPcm24k } from '../../helpers/call-rig.js'
+import { once } from 'node:events'
+import { callRig, callerPcm16k, assistantPcm24k, mediaSettled, settled } from '../../helpers/call-rig.js'
 import { waitFor } from '../../fakes/realtime-server.js'
 import { VonageMediaClient } from '../../fakes/vonage-media-client.js'
 import { deriveTokenKey, signToken } from '../../../lib/security/tokens.js'
@@ -39,7 +40,7 @@ test('a media socket for a call this process does not hold is refused (410) and 
 
 test('barge-in: clear to Vonage, truncate at what was heard, late deltas dropped', async (t) => {
   const rig = await callRig(t, { PLAYBACK_LEAD_MS: 100 }, { answer: assistantPcm24k.subarray(0, 24000 * 5) })
-  const ncco = await rig.answer()
+  const ncco = await rig.answer({ uuid: 'barge' })
   const conn = await rig.fake.nextConnection()
   const client = await rig.dial(ncco)
   await waitFor(() => client.frames.length >= 60, 5000, '1.2 s of greeting')
@@ -56,11 +57,12 @@ test('barge-in: clear to Vonage, truncate at what was heard, late deltas dropped
   // Vonage holds up to the 100 ms lead that was sent but not yet played.
   assert.ok(heard <= receivedMs, `audio_end_ms ${heard} ≤ the ${receivedMs} ms sent`)
   assert.ok(heard >= receivedMs - 100 - 40, `audio_end_ms ${heard} ≈ the ${receivedMs} ms sent minus the lead`)
-  await waitFor(() => conn.events.length > 0 && rig.fake.connections[0] !== undefined, 100)
   const framesAtClear = client.frames.filter(f => f.at <= clear.at).length
   // Late deltas of the interrupted response arrive after the barge-in: none may reach the caller.
   rig.fake.send(conn, { type: 'response.output_audio.delta', response_id: conn.lastResponseId, item_id: conn.lastItemId, output_index: 0, content_index: 0, delta: Buffer.alloc(9600, 1).toString('base64') })
-  await new Promise(r => setTimeout(r, 200))
+  const session = rig.app.bridge.sessions.get('barge')!
+  await waitFor(() => session.stats.lateDeltasDropped === 1, 2000, 'the late delta handled and dropped')
+  await mediaSettled(session, client)
   assert.equal(client.frames.length, framesAtClear, 'no frame after the clear')
   assert.deepEqual(conn.invalid, [])
   assert.ok(!conn.events.some(e => e.type === 'error'))
@@ -77,13 +79,17 @@ test('barge-in: clear to Vonage, truncate at what was heard, late deltas dropped
 
 test('speech while the assistant is silent is not a barge-in', async (t) => {
   const rig = await callRig(t, {}, { answer: assistantPcm24k.subarray(0, 2400) })
-  const ncco = await rig.answer()
+  const ncco = await rig.answer({ uuid: 'quiet' })
   const conn = await rig.fake.nextConnection()
   const client = await rig.dial(ncco)
   await waitFor(() => client.frames.length >= 5, 2000, 'short greeting')
-  await new Promise(r => setTimeout(r, 250))
+  const session = rig.app.bridge.sessions.get('quiet')!
+  await session.whenPlayed()
+  const heard = once(session, 'turn')
   rig.fake.speechStarted(conn)
-  await new Promise(r => setTimeout(r, 150))
+  await heard
+  await mediaSettled(session, client)
+  await settled(session, conn)
   assert.equal(client.texts.filter(m => m.msg.action === 'clear').length, 0)
   assert.ok(!conn.events.some(e => e.type === 'conversation.item.truncate'))
 })

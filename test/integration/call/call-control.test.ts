@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { assistantPcm24k } from '../../helpers/call-rig.js'
+import { assistantPcm24k, settled } from '../../helpers/call-rig.js'
 import { conversationRig, type ConversationRig } from '../../helpers/conversation.js'
 import { waitFor } from '../../fakes/realtime-server.js'
 import { build } from '../../helpers/build.js'
@@ -74,7 +74,7 @@ test('end_call spoken over by the caller does not hang up; without the Vonage AP
   await rig.fake.functionCall(rig.conn, { name: 'end_call', arguments: '{}', say: assistantPcm24k.subarray(0, 4800), cancelled: true })
   await waitFor(() => rig.outputs().length === 1, 2000, 'the output')
   assert.equal(rig.outputs()[0]!.parsed.error, 'interrupted')
-  await new Promise(resolve => setTimeout(resolve, 600))
+  await settled(rig.app.bridge.sessions.get(rig.uuid)!, rig.conn)
   assert.equal(rig.vonage.requests.length, 0)
   assert.equal(rig.responseCreates().length, creates, 'the VAD response answers the caller, not us')
   assert.equal(rig.app.bridge.sessions.get(rig.uuid)?.ended, false)
@@ -119,7 +119,7 @@ test('transfer_call refuses numbers off the allowlist (the model is told), and u
   assert.equal(rig.vonage.requests.length, 0)
   assert.equal(rig.app.bridge.sessions.get(rig.uuid)?.ended, false)
   await waitFor(() => rig.logs.some(l => l.msg === 'tool call failed: the model is told'), 1000)
-  await new Promise(resolve => setTimeout(resolve, 300)) // the model's reply
+  await settled(rig.app.bridge.sessions.get(rig.uuid)!, rig.conn) // the model's reply
 
   await rig.fake.functionCall(rig.conn, { name: 'transfer_call', arguments: '{}' })
   await waitFor(() => rig.vonage.requests.some(r => r.method === 'PUT'), 8000, 'the default transfer')

@@ -1,7 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { conversationRig } from '../../helpers/conversation.js'
+import { once } from 'node:events'
 import { waitFor } from '../../fakes/realtime-server.js'
+import { settled } from '../../helpers/call-rig.js'
 
 function userMessages (events: Array<{ type: string, [k: string]: unknown }>): Array<{ index: number, text: string }> {
   return events.flatMap((e, index) => {
@@ -14,20 +16,22 @@ function userMessages (events: Array<{ type: string, [k: string]: unknown }>): A
 test('a keypad press reaches the model as a short user message, then a response request', async (t) => {
   // Paced answers (400 ms), so the later presses arrive while one plays.
   const rig = await conversationRig(t, {}, { burst: false })
+  const session = rig.app.bridge.sessions.get(rig.uuid)!
   const creates = rig.responseCreates().length
+  const frames = rig.media.frames.length
   rig.media.sendRaw(JSON.stringify({ event: 'websocket:dtmf', digit: '1', duration: 260 }))
   await waitFor(() => userMessages(rig.conn.events).length === 1 && rig.responseCreates().length === creates + 1, 2000, 'the DTMF message and response.create')
   const [msg] = userMessages(rig.conn.events)
   assert.equal(msg!.text, '発信者がキーパッドの 1 を押しました (the caller pressed 1)')
   assert.ok(rig.responseCreates().at(-1)! > msg!.index)
   // Its answer plays; presses during it wait for it and are answered together.
-  await new Promise(resolve => setTimeout(resolve, 100))
+  await waitFor(() => rig.media.frames.length > frames + 2, 3000, 'the answer playing')
   for (const digit of ['#', '*']) rig.media.sendRaw(JSON.stringify({ event: 'websocket:dtmf', digit, duration: 100 }))
   rig.media.sendRaw(JSON.stringify({ event: 'websocket:dtmf', digit: '<script>', duration: 100 }))
   await waitFor(() => userMessages(rig.conn.events).length === 3, 2000, 'two more messages')
   assert.deepEqual(userMessages(rig.conn.events).map(m => m.text.match(/キーパッドの (.) を/)?.[1]), ['1', '#', '*'], 'junk is not passed on')
   await waitFor(() => rig.responseCreates().length === creates + 2, 3000, 'one more response')
-  await new Promise(resolve => setTimeout(resolve, 300))
+  await settled(session, rig.conn)
   assert.equal(rig.responseCreates().length, creates + 2)
   assert.ok(!rig.logs.some(l => l.msg === 'realtime error event'))
   assert.deepEqual(rig.conn.invalid, [])
@@ -39,9 +43,12 @@ test('a keypad press reaches the model as a short user message, then a response 
 
 test('DTMF_TO_MODEL=false keeps keypad presses from the model', async (t) => {
   const rig = await conversationRig(t, { DTMF_TO_MODEL: false })
+  const session = rig.app.bridge.sessions.get(rig.uuid)!
   const creates = rig.responseCreates().length
+  const pressed = once(session, 'dtmf')
   rig.media.sendRaw(JSON.stringify({ event: 'websocket:dtmf', digit: '5', duration: 260 }))
-  await new Promise(resolve => setTimeout(resolve, 400))
+  await pressed
+  await settled(session, rig.conn)
   assert.equal(userMessages(rig.conn.events).length, 0)
   assert.equal(rig.responseCreates().length, creates)
 })

@@ -23,7 +23,6 @@ async function conversation (t: TestContext, env: Record<string, string | number
   rig.fake.setOptions({ transcript: ANSWER })
   await rig.fake.functionCall(rig.conn, { name: 'get_weather', arguments: '{"city":"東京"}' })
   await waitFor(() => rig.logs.filter(l => l.msg === 'transcript').length >= (env.LOG_TRANSCRIPTS === false ? 0 : 2) && rig.responseCreates().length === 2, 3000, 'the reply')
-  await new Promise(resolve => setTimeout(resolve, 100))
   rig.fake.transcribeInput(rig.conn, CALLER, item)
   await waitFor(() => rig.media.frames.length >= 40, 3000, 'both answers played')
   await rig.media.close()
@@ -161,10 +160,10 @@ test('RecordSender: bounded retries on 5xx, none on 4xx, and a clean close', asy
   // close(): a record waiting out a long backoff gets one immediate last try.
   hook.received.length = 0
   hook.reply = (_r, n) => n === 1 ? { status: 502 } : { status: 200 }
-  const slow = new RecordSender({ url: hook.url, key, retries: 3, timeoutMs: 1000, log: quietLog(), baseDelayMs: 60_000 })
+  const slowLog = quietLog()
+  const slow = new RecordSender({ url: hook.url, key, retries: 3, timeoutMs: 1000, log: slowLog, baseDelayMs: 60_000 })
   slow.send('c', { n: 3 })
-  await waitFor(() => hook.received.length === 1, 2000)
-  await new Promise(resolve => setTimeout(resolve, 50))
+  await waitFor(() => slowLog.lines.some(l => /retrying/.test(l.msg ?? '')), 2000, 'the first try failed and a retry is scheduled')
   const started = performance.now()
   await slow.close()
   assert.ok(performance.now() - started < 2000)
@@ -186,7 +185,7 @@ test('RecordSender: bounded retries on 5xx, none on 4xx, and a clean close', asy
 })
 
 test('estimateCost: cached tokens at the cached price, split by modality when reported, in proportion otherwise', () => {
-  const usage: Usage = { responses: 1, inputTokens: 1000, outputTokens: 300, inputAudioTokens: 600, inputTextTokens: 400, inputCachedTokens: 500, outputAudioTokens: 200, outputTextTokens: 100 }
+  const usage: Usage = { responses: 1, inputTokens: 1000, outputTokens: 300, inputAudioTokens: 600, inputTextTokens: 400, inputCachedTokens: 500, outputAudioTokens: 200, outputTextTokens: 100, inputCachedAudioTokens: 0, inputCachedTextTokens: 0 }
   const reported = estimateCost(usage, LIST_PRICES, { audio: 300, text: 200 })
   // (600-300)*32 + (400-200)*4 + 500*0.4 + 200*64 + 100*16 = 25000 per 1M
   assert.equal(reported.total, 0.025)

@@ -148,13 +148,10 @@ test('a short SOFTPHONE_KEY and an unknown SOFTPHONE_ENABLED are configuration e
   }
 })
 
-test('transcript messages are built from the GA transcript events only', () => {
-  assert.deepEqual(transcriptMessage({ type: 'response.output_audio_transcript.delta', item_id: 'i1', delta: 'こん' }), { event: 'transcript', role: 'assistant', item: 'i1', text: 'こん', final: false })
-  assert.deepEqual(transcriptMessage({ type: 'response.output_audio_transcript.done', item_id: 'i1', transcript: 'こんにちは' }), { event: 'transcript', role: 'assistant', item: 'i1', text: 'こんにちは', final: true })
-  assert.deepEqual(transcriptMessage({ type: 'input_audio_buffer.speech_started', item_id: 'u1', audio_start_ms: 0 }), { event: 'transcript', role: 'caller', item: 'u1', text: '', final: false })
-  assert.deepEqual(transcriptMessage({ type: 'conversation.item.input_audio_transcription.completed', item_id: 'u1', transcript: 'もしもし' }), { event: 'transcript', role: 'caller', item: 'u1', text: 'もしもし', final: true })
-  assert.equal(transcriptMessage({ type: 'response.done' }), null)
-  assert.equal(transcriptMessage({ type: 'response.output_audio_transcript.done', transcript: 'no item' }), null)
+test('transcript messages: a fragment, a final line, nothing without an item', () => {
+  assert.deepEqual(transcriptMessage('assistant', 'i1', 'こん', false), { event: 'transcript', role: 'assistant', item: 'i1', text: 'こん', final: false })
+  assert.deepEqual(transcriptMessage('caller', 'u1', 'もしもし', true), { event: 'transcript', role: 'caller', item: 'u1', text: 'もしもし', final: true })
+  assert.equal(transcriptMessage('assistant', '', 'no item', true), null)
 })
 
 function callerTranscript (rig: Awaited<ReturnType<typeof callRig>>, c: FakeConnection, itemId: string, speechStarted = true): void {

@@ -13,6 +13,7 @@ import { signBody, verifyBodySignature } from '../../../lib/security/hmac.js'
 import { ConfigError } from '../../../lib/config/schema.js'
 import { build } from '../../helpers/build.js'
 import { conversationRig, startFakeWebhook } from '../../helpers/conversation.js'
+import { settled } from '../../helpers/call-rig.js'
 import { waitFor } from '../../fakes/realtime-server.js'
 
 const noopLog = { info () {}, warn () {}, error () {}, debug () {} }
@@ -267,7 +268,7 @@ test('tool outputs that arrive mid-response wait for response.done: no conversat
   assert.equal(rig.responseCreates().length, creates, 'no response.create while the VAD response runs')
   await vad
   await waitFor(() => rig.responseCreates().length === creates + 1, 3000, 'one response.create after response.done')
-  await new Promise(resolve => setTimeout(resolve, 200))
+  await settled(rig.app.bridge.sessions.get(rig.uuid)!, rig.conn)
   assert.equal(rig.responseCreates().length, creates + 1, 'both outputs answered by one response')
   assert.ok(!rig.logs.some(l => l.msg === 'realtime error event'), 'the fake refused no response.create')
   assert.deepEqual(rig.conn.invalid, [])

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { WebSocket } from 'ws'
 import { TURN_PROFILES, resolveTurnProfile, turnDetection } from '../../../lib/realtime/turn-profiles.js'
-import { sessionUpdate, GREET_FIRST, type SessionSettings } from '../../../lib/realtime/session-update.js'
+import { sessionUpdate, type SessionSettings } from '../../../lib/realtime/session-update.js'
+
+/** What the bridge sends to have the model speak (lib/realtime/client-events.ts responseCreate). */
+const GREET_FIRST = { type: 'response.create' }
 import { checkClientEvent } from '../../fakes/realtime-schemas.js'
 import { startFakeRealtime, waitFor, type FakeConnection, type FakeRealtime } from '../../fakes/realtime-server.js'
 

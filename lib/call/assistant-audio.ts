@@ -1,0 +1,110 @@
+import { performance } from 'node:perf_hooks'
+import type { Rate } from '../audio/resampler.js'
+import { Playout, FRAME_MS } from './playout.js'
+import type { MediaChannel } from './media-channel.js'
+import type { CallCounters } from './stats.js'
+import { frameChannel, frameMessage, deltaChannel, deltaMessage } from './probe.js'
+
+/**
+ * The assistant's audio on its way to the caller: the playout ledger
+ * (lib/call/playout.ts) fed with the engine's deltas and pumped to the media
+ * channel on the pacer's beat and on each delta's arrival, plus the probes of
+ * the benchmark and the waiters of whenPlayed().
+ */
+export class AssistantAudio {
+  playout: Playout
+  #media: MediaChannel | null = null
+  #mediaAt = 0
+  #firstSentAt = -1
+  readonly #idleWaiters: Array<() => void> = []
+  readonly #stats: CallCounters
+  readonly #session: object
+  /** Called once with the ms from media to the first frame of the model's audio. */
+  onFirstAudio: ((ms: number) => void) | null = null
+
+  constructor (session: object, rate: Rate, leadMs: number, stats: CallCounters) {
+    this.#session = session
+    this.playout = new Playout(rate, leadMs)
+    this.#stats = stats
+  }
+
+  get media (): MediaChannel | null { return this.#media }
+
+  attach (media: MediaChannel, nowMs: number): void {
+    this.#media = media
+    this.#mediaAt = nowMs
+  }
+
+  /** Audio that arrived before Vonage named its rate is still owed to the caller. */
+  setRate (rate: Rate): void {
+    this.playout = this.playout.withRate(rate)
+  }
+
+  /** A delta of the model's audio (24 kHz base64). */
+  pushDelta (itemId: string, base64: Buffer | string, message: Buffer | null): void {
+    if (!deltaChannel.hasSubscribers) {
+      this.playout.pushBase64(itemId, base64)
+      if (this.#media !== null) this.pump(performance.now())
+      return
+    }
+    const at = performance.now()
+    const p = this.playout
+    const immediate = this.#media !== null && p.pendingMs < FRAME_MS && p.queuedAtVonageMs(at) <= p.leadMs - FRAME_MS / 2
+    this.#firstSentAt = -1
+    this.playout.pushBase64(itemId, base64)
+    if (this.#media !== null) this.pump(performance.now())
+    deltaMessage.session = this.#session
+    deltaMessage.data = message
+    deltaMessage.receivedAt = at
+    deltaMessage.firstFrameAt = immediate ? this.#firstSentAt : -1
+    deltaChannel.publish(deltaMessage)
+  }
+
+  /** Whatever plays now is moot: cleared from the ledger and from Vonage's queue; `pcm` plays next. */
+  replaceWith (itemId: string, pcm: Int16Array, nowMs: number): void {
+    if (this.playout.isActive(nowMs)) {
+      this.playout.clear(nowMs)
+      this.#media?.clear()
+    }
+    this.playout.push(itemId, pcm)
+    this.playout.markDone(itemId)
+    if (this.#media !== null) this.pump(nowMs)
+  }
+
+  /** Sends what is due; returns whether anything is still playing or queued. */
+  pump (nowMs: number, countFirstAudio = true): boolean {
+    const media = this.#media
+    if (media === null) return this.playout.isActive(nowMs)
+    const sent = this.playout.pump(nowMs, this.#sendFrame)
+    if (media.bufferedAmount === 0) this.playout.framesFlushed()
+    if (sent > 0 && countFirstAudio && this.#stats.connectToFirstAudioMs === null) {
+      this.#stats.connectToFirstAudioMs = Math.round(nowMs - this.#mediaAt)
+      this.onFirstAudio?.(this.#stats.connectToFirstAudioMs)
+    }
+    const active = this.playout.isActive(nowMs)
+    if (!active && this.#idleWaiters.length > 0) this.releaseWaiters()
+    return active
+  }
+
+  /** Resolves once every frame sent so far has played (per the ledger), or the call ends. */
+  async whenPlayed (): Promise<void> {
+    await new Promise<void>(resolve => this.#idleWaiters.push(resolve))
+  }
+
+  releaseWaiters (): void {
+    for (const resolve of this.#idleWaiters.splice(0)) resolve()
+  }
+
+  readonly #sendFrame = (frame: Buffer): void => {
+    this.#stats.assistantAudioMs += FRAME_MS
+    this.#media!.sendFrame(frame)
+    if (frameChannel.hasSubscribers) {
+      const at = performance.now()
+      if (this.#firstSentAt < 0) this.#firstSentAt = at
+      frameMessage.session = this.#session
+      frameMessage.at = at
+      frameMessage.lateMs = this.playout.lateMs
+      frameChannel.publish(frameMessage)
+    }
+  }
+}

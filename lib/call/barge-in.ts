@@ -1,0 +1,87 @@
+import { performance } from 'node:perf_hooks'
+import type { SpeechEngine } from '../realtime/engine.js'
+import type { Cut, Playout } from './playout.js'
+import type { MediaChannel } from './media-channel.js'
+import type { CallCounters } from './stats.js'
+import { bargeInChannel, bargeInMessage } from './probe.js'
+
+/** What barge-in needs of the call it belongs to. */
+export interface BargeInHost {
+  /** The call, as the probe names it. */
+  readonly session: object
+  readonly engine: SpeechEngine
+  readonly stats: CallCounters
+  /** The assistant audio queued and played (it changes when Vonage names another rate). */
+  readonly playout: Playout
+  readonly media: MediaChannel | null
+  /** The call is apologising: nothing the caller says cuts the apology. */
+  readonly failed: boolean
+  cut: (cut: Cut | null) => void
+}
+
+/** Responses a barge-in cut, kept to drop their late audio; older ones are forgotten. */
+const MAX_CUT_RESPONSES = 16
+
+/**
+ * Barge-in, all of it: the caller starts speaking over the assistant → what
+ * Vonage has queued is cleared, the assistant's item is truncated at what the
+ * caller actually heard (the playout ledger's figure, not what was sent), and
+ * audio of the cut response that is still on its way is dropped.
+ *
+ * Speech while nothing plays is not a barge-in: nothing is cleared or cut.
+ */
+export class BargeIn {
+  readonly #host: BargeInHost
+  readonly #cutResponses = new Set<string>()
+  readonly #itemResponse = new Map<string, string>()
+
+  constructor (host: BargeInHost) {
+    this.#host = host
+  }
+
+  /** The engine placed an assistant item of a response. */
+  onAssistantItem (responseId: string, itemId: string): void {
+    this.#itemResponse.set(itemId, responseId)
+  }
+
+  /** Whether a delta of `responseId` may still play (false: its response was cut, and it is counted). */
+  accepts (responseId: string, itemId: string): boolean {
+    if (this.#cutResponses.has(responseId)) {
+      this.#host.stats.lateDeltasDropped++
+      return false
+    }
+    if (this.#itemResponse.get(itemId) !== responseId) this.#itemResponse.set(itemId, responseId)
+    return true
+  }
+
+  /** The engine heard the caller start speaking. Returns whether it cut the assistant. */
+  onSpeechStarted (eventId: string): boolean {
+    const receivedAt = bargeInChannel.hasSubscribers ? performance.now() : 0
+    const h = this.#host
+    const now = performance.now()
+    if (h.failed || !h.playout.isActive(now)) return false
+    const cut = h.playout.clear(now)
+    h.stats.bargeIns++
+    h.media?.clear()
+    if (receivedAt > 0) {
+      bargeInMessage.session = h.session
+      bargeInMessage.eventId = eventId
+      bargeInMessage.receivedAt = receivedAt
+      bargeInMessage.clearedAt = performance.now()
+      bargeInChannel.publish(bargeInMessage)
+    }
+    if (cut !== null) {
+      const responseId = this.#itemResponse.get(cut.itemId)
+      if (responseId !== undefined) this.#cutResponses.add(responseId)
+      if (h.engine.canTruncate) h.engine.truncate(cut.itemId, cut.heardMs)
+    }
+    h.cut(cut)
+    return true
+  }
+
+  /** A response ended: its items can receive no more deltas; keep the maps small. */
+  onResponseDone (responseId: string): void {
+    for (const [item, resp] of this.#itemResponse) if (resp === responseId && !this.#host.playout.isActive(performance.now())) this.#itemResponse.delete(item)
+    if (this.#cutResponses.size > MAX_CUT_RESPONSES) this.#cutResponses.clear()
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The GA client events this bridge sends, narrowed from the official schemas
+ * (test/fixtures/openai-realtime/realtime-schemas.json). Every builder's
+ * output is validated against those schemas by
+ * test/unit/realtime/events-schema.test.ts.
+ */
+export interface SessionUpdateEvent { type: 'session.update', session: Record<string, unknown> }
+export interface AudioAppendEvent { type: 'input_audio_buffer.append', audio: string }
+export interface ResponseCreateEvent { type: 'response.create', event_id: string, response?: { instructions: string } }
+export interface ResponseCancelEvent { type: 'response.cancel' }
+export interface ItemTruncateEvent { type: 'conversation.item.truncate', item_id: string, content_index: 0, audio_end_ms: number }
+export interface UserTextItemEvent {
+  type: 'conversation.item.create'
+  item: { type: 'message', role: 'user', content: Array<{ type: 'input_text', text: string }> }
+}
+export interface FunctionOutputEvent {
+  type: 'conversation.item.create'
+  item: { type: 'function_call_output', call_id: string, output: string }
+}
+
+export type ClientEvent = SessionUpdateEvent | AudioAppendEvent | ResponseCreateEvent | ResponseCancelEvent | ItemTruncateEvent | UserTextItemEvent | FunctionOutputEvent
+
+/** The bytes every append starts with: its base64 follows, then APPEND_TAIL. */
+export const APPEND_HEAD = Buffer.from('{"type":"input_audio_buffer.append","audio":"')
+export const APPEND_TAIL = Buffer.from('"}')
+
+export function responseCreate (eventId: string, instructions?: string): ResponseCreateEvent {
+  return instructions === undefined ? { type: 'response.create', event_id: eventId } : { type: 'response.create', event_id: eventId, response: { instructions } }
+}
+
+export function truncate (itemId: string, audioEndMs: number): ItemTruncateEvent {
+  return { type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: audioEndMs }
+}
+
+export function userText (text: string): UserTextItemEvent {
+  return { type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] } }
+}
+
+export function functionOutput (callId: string, output: string): FunctionOutputEvent {
+  return { type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output } }
+}

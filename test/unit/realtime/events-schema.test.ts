@@ -1,0 +1,37 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { checkClientEvent } from '../../fakes/realtime-schemas.js'
+import { responseCreate, truncate, userText, functionOutput, APPEND_HEAD, APPEND_TAIL } from '../../../lib/realtime/client-events.js'
+import { SERVER_EVENT_FIELDS } from '../../../lib/realtime/server-events.js'
+import { sessionUpdate } from '../../../lib/realtime/session-update.js'
+
+const doc = JSON.parse(readFileSync(new URL('../../fixtures/openai-realtime/realtime-schemas.json', import.meta.url), 'utf8')) as { components: { schemas: Record<string, { properties?: Record<string, unknown> & { type?: { enum?: string[] } } }> } }
+
+test('every client event the bridge builds is valid against the official GA schemas', () => {
+  const events: unknown[] = [
+    sessionUpdate({ persona: 'p', voice: 'marin', turnDetection: 'server_vad', transcriptionModel: 'gpt-4o-transcribe', transcriptionLanguage: 'ja', noiseReduction: 'near_field', tools: [{ type: 'function', name: 'end_call', description: 'd', parameters: { type: 'object', properties: {} } }] }, { direction: 'inbound', from: '818012345678' }),
+    sessionUpdate({ persona: 'p', voice: 'cedar', turnDetection: 'semantic_vad', transcriptionModel: '', transcriptionLanguage: 'ja', noiseReduction: 'off' }, { direction: 'softphone' }),
+    JSON.parse(Buffer.concat([APPEND_HEAD, Buffer.from('AAEC'), APPEND_TAIL]).toString()),
+    responseCreate('resp_req_1'),
+    responseCreate('resp_req_2', 'Say goodbye.'),
+    { type: 'response.cancel' },
+    truncate('item_1', 1234),
+    userText('発信者がキーパッドの 1 を押しました'),
+    functionOutput('call_1', '{"ok":true}')
+  ]
+  for (const e of events) assert.equal(checkClientEvent(e), null, JSON.stringify(e).slice(0, 120))
+})
+
+test('each server event field the engine reads exists in that event\'s official schema', () => {
+  const byType = new Map<string, Record<string, unknown>>()
+  for (const [name, schema] of Object.entries(doc.components.schemas)) {
+    if (!name.startsWith('RealtimeServerEvent')) continue
+    for (const t of schema.properties?.type?.enum ?? []) byType.set(t, schema.properties ?? {})
+  }
+  for (const [type, fields] of Object.entries(SERVER_EVENT_FIELDS)) {
+    const props = byType.get(type)
+    assert.ok(props !== undefined, `${type} is a GA server event`)
+    for (const f of fields) assert.ok(f in props, `${type}.${f} is in the schema`)
+  }
+})
