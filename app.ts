@@ -9,11 +9,15 @@ import toolsPlugin from './plugins/tools.js'
 import dtmfPlugin from './plugins/dtmf.js'
 import callRecordsPlugin from './plugins/call-records.js'
 import softphonePlugin from './plugins/softphone.js'
+import callStorePlugin from './plugins/call-store.js'
+import consolePlugin from './plugins/console.js'
 import healthRoutes from './routes/health.js'
 import connectRoutes from './routes/connect.js'
 import nccoRoutes from './routes/ncco.js'
 import mediaRoutes from './routes/media.js'
 import softphoneRoutes from './routes/softphone.js'
+import consoleRoutes from './routes/console.js'
+import apiRoutes from './routes/api.js'
 import { loggerOptions } from './lib/log/logger.js'
 
 export interface AppOptions {
@@ -47,10 +51,14 @@ export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance>
   await app.register(dtmfPlugin)
   await app.register(callRecordsPlugin)
   await app.register(softphonePlugin)
+  await app.register(callStorePlugin)
+  await app.register(consolePlugin)
   await app.register(healthRoutes)
   await app.register(connectRoutes)
   await app.register(nccoRoutes)
   await app.register(mediaRoutes)
   await app.register(softphoneRoutes)
+  await app.register(consoleRoutes)
+  await app.register(apiRoutes)
   return app
 }

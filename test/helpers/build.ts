@@ -9,7 +9,9 @@ import { loggerOptions } from '../../lib/log/logger.js'
 export const baseEnv = {
   OPENAI_API_KEY: 'sk-test-0123456789abcdef',
   SERVER_URL: 'bridge.example.test',
-  SYSTEM_MESSAGE_PATH: './test/fixtures/does-not-exist.txt'
+  SYSTEM_MESSAGE_PATH: './test/fixtures/does-not-exist.txt',
+  // No call store unless a test asks for one (its own DATA_DIR or DATABASE_URL).
+  DATA_DIR: ''
 }
 
 export interface Built {
