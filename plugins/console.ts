@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
+import rateLimit from '@fastify/rate-limit'
 import { createHmac } from 'node:crypto'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { isLocalRequest, keyMatches } from '../lib/security/softphone-access.js'
 import { registerSecrets } from '../lib/log/logger.js'
 
@@ -15,6 +16,8 @@ export interface ConsoleGate {
   carriesWrongKey: (request: FastifyRequest) => boolean
   /** The key in `?key=` matches: the cookie to set. */
   loginCookie: (request: FastifyRequest, given: string) => string | null
+  /** onRequest hook counting wrong keys (one budget for the pages and the API); 429 past WRONG_KEYS_PER_MINUTE. */
+  limit: onRequestHookHandler
   /** onRequest hook refusing what decide() refuses. */
   guard: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>
 }
@@ -78,7 +81,16 @@ async function consolePlugin (fastify: FastifyInstance): Promise<void> {
     return typeof origin === 'string' && !sameHost(origin, r.host)
   }
 
+  let limit: onRequestHookHandler | null = null
+  // In a scope of its own: the softphone registers the same plugin in its scope.
+  await fastify.register(async function consoleRateLimit (scope) {
+    await scope.register(rateLimit, { global: false })
+    limit = scope.rateLimit({ max: WRONG_KEYS_PER_MINUTE, timeWindow: 60_000, allowList: (r) => !gate.carriesWrongKey(r) })
+  })
+  if (limit === null) throw new Error('console rate limit not set up')
+
   const gate: ConsoleGate = {
+    limit,
     decide (r) {
       if (crossSite(r)) return { ok: false, status: 403, message: 'cross-site requests to the console are refused' }
       if (key !== '') {

@@ -1,6 +1,4 @@
-import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import { WRONG_KEYS_PER_MINUTE } from '../plugins/console.js'
 import type { Db } from '../lib/records/store/db.js'
 import { getCall, listCalls, overview, parseFilter, toCsv, MAX_EXPORT_ROWS } from '../lib/records/store/queries.js'
 
@@ -14,9 +12,7 @@ const MAX_OVERVIEW_DAYS = 365
  */
 export default async function apiRoutes (fastify: FastifyInstance): Promise<void> {
   const gate = fastify.consoleGate
-  await fastify.register(rateLimit, { global: false })
-  const limited = fastify.rateLimit({ max: WRONG_KEYS_PER_MINUTE, timeWindow: 60_000, allowList: (r) => !gate.carriesWrongKey(r) })
-  const opts = { onRequest: [limited, gate.guard] }
+  const opts = { onRequest: [gate.limit, gate.guard] }
 
   async function store (reply: FastifyReply): Promise<Db | null> {
     const db = fastify.callStore.db()

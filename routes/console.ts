@@ -1,10 +1,8 @@
 import fastifyStatic from '@fastify/static'
-import rateLimit from '@fastify/rate-limit'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { ServerResponse } from 'node:http'
-import { WRONG_KEYS_PER_MINUTE } from '../plugins/console.js'
 
 /** public/console/ from source (tsx) and from dist/ alike. */
 function consoleDir (): string {
@@ -37,8 +35,7 @@ export default async function consoleRoutes (fastify: FastifyInstance): Promise<
   const live = fastify.callStore.live
   const dir = consoleDir()
   const page = readFileSync(`${dir}index.html`, 'utf8')
-  await fastify.register(rateLimit, { global: false })
-  const limited = fastify.rateLimit({ max: WRONG_KEYS_PER_MINUTE, timeWindow: 60_000, allowList: (r) => !gate.carriesWrongKey(r) })
+  const limited = gate.limit
 
   await fastify.register(async function consoleAssets (assets) {
     assets.addHook('onRequest', async (request, reply) => {
