@@ -72,7 +72,7 @@ test('console: a call shows live with its transcript while it runs, is hung up f
   t.after(() => browser.close())
   const page = browser.pages()[0] ?? await browser.newPage()
   const pageErrors: string[] = []
-  page.on('console', m => { if (m.type() === 'error') pageErrors.push(m.text()) })
+  page.on('console', m => { if (m.type() === 'error') pageErrors.push(`${m.text()} ${JSON.stringify(m.location())}`) })
   page.on('pageerror', e => pageErrors.push(e.message))
 
   // The key opens the console once; the cookie carries it on and the address bar loses it.

@@ -6,7 +6,7 @@ const T = {
     title: '通話コンソール', live: 'ライブ', history: '履歴', overview: '概要', otherLang: 'English',
     noLive: '現在通話中の通話はありません', hangup: '切断する', hangingUp: '切断中…', waitingWords: '（発話を待っています）',
     inbound: '着信', outbound: '発信', softphone: 'ソフトフォン', caller: '発信者', assistant: 'AI',
-    from: '開始日', to: '終了日', direction: '方向', outcome: '結果', search: '文字起こしを検索', any: 'すべて', apply: '絞り込む',
+    from: '開始日', to: '終了日', fromNumber: '発信元', toNumber: '着信先', direction: '方向', outcome: '結果', search: '文字起こしを検索', any: 'すべて', apply: '絞り込む',
     started: '開始', duration: '通話時間', number: '番号', cost: '費用', calls: '件', prev: '前へ', next: '次へ', page: 'ページ',
     noCalls: '該当する通話はありません', back: '← 履歴に戻る', transcript: '文字起こし', tools: 'ツール呼び出し', noTools: 'ツール呼び出しはありません',
     noTranscript: '文字起こしはありません', ended: '終了', endReason: '終了理由', model: 'モデル', ttfa: '最初の音声まで', lateFrames: '遅延・破棄フレーム',
@@ -20,7 +20,7 @@ const T = {
     title: 'Call console', live: 'Live', history: 'History', overview: 'Overview', otherLang: '日本語',
     noLive: 'No calls in progress', hangup: 'Hang up', hangingUp: 'Hanging up…', waitingWords: '(waiting for words)',
     inbound: 'Inbound', outbound: 'Outbound', softphone: 'Softphone', caller: 'Caller', assistant: 'AI',
-    from: 'From', to: 'To', direction: 'Direction', outcome: 'Outcome', search: 'Search transcripts', any: 'Any', apply: 'Filter',
+    from: 'From', to: 'To', fromNumber: 'Caller number', toNumber: 'Called number', direction: 'Direction', outcome: 'Outcome', search: 'Search transcripts', any: 'Any', apply: 'Filter',
     started: 'Started', duration: 'Duration', number: 'Number', cost: 'Cost', calls: 'calls', prev: 'Previous', next: 'Next', page: 'Page',
     noCalls: 'No calls match', back: '← Back to history', transcript: 'Transcript', tools: 'Tool calls', noTools: 'No tool calls',
     noTranscript: 'No transcript', ended: 'Ended', endReason: 'End reason', model: 'Model', ttfa: 'Time to first audio', lateFrames: 'Late / dropped frames',
@@ -200,7 +200,7 @@ async function renderDetail (id) {
   const fact = (k, v) => h('div', { class: 'fact' }, h('div', { class: 'k', text: t(k) }), h('div', { class: 'v' }, v))
   const facts = h('div', { class: 'facts' },
     fact('started', fmtTime(c.startedAt)), fact('ended', fmtTime(c.endedAt)), fact('duration', fmtDur(c.durationMs)),
-    fact('direction', badge(c.direction)), fact('from', c.fromFull ?? c.from ?? '—'), fact('to', c.toFull ?? c.to ?? '—'),
+    fact('direction', badge(c.direction)), fact('fromNumber', c.fromFull ?? (c.from || '—')), fact('toNumber', c.toFull ?? (c.to || '—')),
     fact('outcome', badge(c.outcome ?? 'in-progress')), fact('endReason', c.endReason ?? '—'), fact('cost', fmtUsd(c.costUsd)),
     fact('ttfa', fmtMs(c.timeToFirstAudioMs)), fact('lateFrames', c.lateFrames ?? '—'), fact('bargeIns', c.bargeIns),
     fact('backchannels', c.backchannels), fact('callerAudio', fmtDur(c.callerAudioMs)), fact('assistantAudio', fmtDur(c.assistantAudioMs)),
@@ -225,10 +225,10 @@ function barChart (days, key, cls, fmt) {
     const bh = (H - 30) * d[key] / max
     return svg('rect', { class: `bar ${cls}`, x: pad + i * bw + 1, y: H - 20 - bh, width: Math.max(1, bw - 2), height: bh }, svg('title', { text: `${d.day}: ${fmt(d[key])}` }))
   })
-  const labels = days.filter((_, i) => i % 7 === 0 || i === days.length - 1).map(d => {
-    const i = days.indexOf(d)
-    return svg('text', { x: pad + i * bw, y: H - 6, text: d.day.slice(5) })
-  })
+  // Every seventh day, counted back from today so the last bar is always labelled.
+  const labels = days.flatMap((d, i) => (days.length - 1 - i) % 7 === 0
+    ? [svg('text', { x: pad + i * bw + bw / 2, y: H - 6, 'text-anchor': i === days.length - 1 ? 'end' : 'middle', text: d.day.slice(5) })]
+    : [])
   return svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img' },
     svg('line', { x1: pad, x2: W, y1: H - 20, y2: H - 20, stroke: '#c9ced8' }),
     svg('text', { x: 0, y: 12, text: fmt(max) }), bars, labels)
