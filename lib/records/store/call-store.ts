@@ -55,6 +55,7 @@ export const MAX_QUEUE = 10_000
 /** Statements per transaction: one flush of a busy server stays short. */
 export const MAX_BATCH = 500
 const MAX_TEXT_CHARS = 4000
+const MAX_STRAIGHT_FAILURES = 3
 
 /**
  * Writes calls as they happen without ever making a call wait: each method
@@ -122,12 +123,31 @@ export class CallWriter {
         this.counters.written += batch.length
         this.counters.batches++
       } catch (err) {
-        // Retrying could wedge the queue behind a statement that can never succeed.
-        this.counters.failed += batch.length
         this.#o.onProblem('write-failed', err)
-        return
+        // One bad statement (e.g. a line whose call row was lost) must not take its batch with it;
+        // a database that is gone fails the first few at once and the rest are dropped.
+        if (!await this.#oneByOne(this.#db, batch)) return
       }
     }
+  }
+
+  /** Writes each statement alone; false (and the rest counted as failed) after MAX_STRAIGHT_FAILURES in a row. */
+  async #oneByOne (db: Db, batch: Statement[]): Promise<boolean> {
+    let straight = 0
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        await db.batch([batch[i]!])
+        this.counters.written++
+        straight = 0
+      } catch {
+        this.counters.failed++
+        if (++straight >= MAX_STRAIGHT_FAILURES) {
+          this.counters.failed += batch.length - i - 1
+          return false
+        }
+      }
+    }
+    return true
   }
 
   #push (s: Statement): void {

@@ -168,7 +168,28 @@ for (const b of backends) {
     await w.flush()
     assert.equal(w.counters.failed, 2)
     assert.equal(w.counters.written, 0)
+    w.callStarted({ id: 'y', startedAt: new Date(), direction: 'inbound', from: '', to: '', persona: null, model: null })
+    await w.flush()
+    assert.equal(w.counters.failed, 3, 'later flushes fail and count too, without throwing')
+    assert.deepEqual(problems, ['write-failed', 'write-failed'], 'one report per failed flush (the plugin logs the first)')
+  })
+}
+
+for (const b of backends) {
+  test(`${b.name}: one bad statement does not take its batch with it`, { skip: b.skip }, async (t) => {
+    const { db } = await b.open(t)
+    await migrate(db)
+    const { w, problems } = writer()
+    w.attach(db)
+    w.callStarted({ id: 'ok1', startedAt: new Date(), direction: 'inbound', from: '', to: '', persona: null, model: null })
+    // A line whose call row never made it (its start was dropped): the foreign key refuses it.
+    w.line({ callId: 'lost', seq: 1, role: 'caller', text: 'x', atMs: 0 })
+    w.line({ callId: 'ok1', seq: 1, role: 'caller', text: 'まだ残る', atMs: 5 })
+    await w.flush()
     assert.deepEqual(problems, ['write-failed'])
+    assert.equal(w.counters.failed, 1)
+    assert.equal(w.counters.written, 2)
+    assert.deepEqual((await getCall(db, 'ok1'))?.transcript.map(l => l.text), ['まだ残る'])
   })
 }
 
