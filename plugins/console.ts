@@ -32,6 +32,8 @@ export const CONSOLE_COOKIE = 'console_session'
 const COOKIE_MAX_AGE_S = 7 * 24 * 3600
 /** Wrong keys allowed per client and minute; right ones are not counted. */
 export const WRONG_KEYS_PER_MINUTE = 10
+/** All a wrong or missing key learns. */
+export const UNAUTHORIZED = { statusCode: 401, error: 'Unauthorized', message: 'Unauthorized' }
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /** A cookie value, from the Cookie header, without a cookie library for one name. */
@@ -108,7 +110,9 @@ async function consolePlugin (fastify: FastifyInstance): Promise<void> {
       const q = (r.query as { key?: unknown } | undefined)?.key
       const given = [typeof q === 'string' ? q : undefined, bearer(r)].filter((g): g is string => g !== undefined)
       const cookie = readCookie(r.headers.cookie, CONSOLE_COOKIE)
-      return given.some(g => !keyMatches(g, key)) || (cookie !== undefined && !keyMatches(cookie, session))
+      // A stale cookie beside the right key (the key was changed) is not a guess.
+      if (given.some(g => keyMatches(g, key)) || (cookie !== undefined && keyMatches(cookie, session))) return false
+      return given.length > 0 || cookie !== undefined
     },
     loginCookie (r, given) {
       if (!keyMatches(given, key)) return null
@@ -120,7 +124,7 @@ async function consolePlugin (fastify: FastifyInstance): Promise<void> {
       if (v.ok) return
       if (v.status === 403) request.log.warn({ origin: request.headers.origin, site: request.headers['sec-fetch-site'] }, 'console request refused: cross-site')
       // A wrong key learns nothing: no page, no hint.
-      if (v.status === 401) return await reply.code(401).header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('Unauthorized')
+      if (v.status === 401) return await reply.code(401).header('cache-control', 'no-store').send(UNAUTHORIZED)
       return await reply.code(v.status).send({ statusCode: v.status, error: v.status === 404 ? 'Not Found' : 'Forbidden', message: v.message })
     }
   }

@@ -17,10 +17,11 @@ export default async function apiRoutes (fastify: FastifyInstance): Promise<void
   async function store (reply: FastifyReply): Promise<Db | null> {
     const db = fastify.callStore.db()
     if (db !== null) return db
-    const message = fastify.callStore.enabled
-      ? 'the call store is not open (yet): see the server log'
-      : 'no call history is kept: set DATA_DIR (embedded store) or DATABASE_URL (PostgreSQL)'
-    await reply.code(503).header('retry-after', '5').send({ statusCode: 503, error: 'Service Unavailable', message })
+    if (!fastify.callStore.enabled) {
+      await reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'this server keeps no call history: set DATA_DIR (embedded store) or DATABASE_URL (PostgreSQL)' })
+    } else {
+      await reply.code(503).header('retry-after', '5').send({ statusCode: 503, error: 'Service Unavailable', message: 'the call store is not open (yet): see the server log' })
+    }
     return null
   }
 

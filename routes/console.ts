@@ -1,6 +1,7 @@
 import fastifyStatic from '@fastify/static'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { UNAUTHORIZED } from '../plugins/console.js'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { ServerResponse } from 'node:http'
 
@@ -50,15 +51,15 @@ export default async function consoleRoutes (fastify: FastifyInstance): Promise<
     const q = request.query as Record<string, unknown>
     if (typeof q.key === 'string') {
       const cookie = gate.loginCookie(request, q.key)
-      if (cookie === null) return await securityHeaders(reply).code(401).type('text/plain; charset=utf-8').send('Unauthorized')
+      if (cookie === null) return await securityHeaders(reply).code(401).send(UNAUTHORIZED)
       // The key leaves the address bar (and history) at once; the cookie carries the session.
       return await securityHeaders(reply).header('set-cookie', cookie).redirect('/console', 303)
     }
     const v = gate.decide(request)
     if (!v.ok) {
       if (v.status === 401) {
-        return await securityHeaders(reply).code(401).type('text/plain; charset=utf-8')
-          .send('Unauthorized — /console?key=<CONSOLE_KEY> で開いてください / open /console?key=<CONSOLE_KEY>')
+        return await securityHeaders(reply).code(401)
+          .send({ ...UNAUTHORIZED, message: '/console?key=<CONSOLE_KEY> で開いてください / open /console?key=<CONSOLE_KEY>' })
       }
       return await gate.guard(request, reply)
     }
@@ -67,6 +68,10 @@ export default async function consoleRoutes (fastify: FastifyInstance): Promise<
 
   const streams = new Set<ServerResponse>()
   fastify.get('/console/events', { onRequest: [limited, gate.guard] }, async (request, reply) => {
+    // Only an EventSource gets the endless stream; anything else (a HEAD, a plain fetch) an answer that ends.
+    if (request.method !== 'GET' || !String(request.headers.accept ?? '').includes('text/event-stream')) {
+      return await reply.code(406).send({ statusCode: 406, error: 'Not Acceptable', message: 'this is a Server-Sent Events stream: send Accept: text/event-stream' })
+    }
     const res = reply.raw
     reply.hijack()
     res.writeHead(200, {

@@ -10,7 +10,7 @@ export const baseEnv = {
   OPENAI_API_KEY: 'sk-test-0123456789abcdef',
   SERVER_URL: 'bridge.example.test',
   SYSTEM_MESSAGE_PATH: './test/fixtures/does-not-exist.txt',
-  // No call store unless a test asks for one (its own DATA_DIR or DATABASE_URL).
+  // No call store unless a test asks for one (its own DATA_DIR or DATABASE_URL); the spawned servers likewise.
   DATA_DIR: ''
 }
 

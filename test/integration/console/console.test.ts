@@ -37,6 +37,9 @@ test('without CONSOLE_KEY the console is off for other machines and open on this
   assert.match(local.body, /通話コンソール/)
   const js = await app.inject({ url: '/console/assets/console.js' })
   assert.equal(js.statusCode, 200)
+  const noStore = await app.inject({ url: '/api/calls' })
+  assert.equal(noStore.statusCode, 404)
+  assert.match(noStore.json().message, /DATA_DIR/, 'with DATA_DIR empty no history is kept, and the API says how to keep it')
 })
 
 test('the page: strict Content-Security-Policy, no inline script, no caching, no framing', async (t) => {
@@ -59,7 +62,7 @@ test('with CONSOLE_KEY: ?key= sets an HttpOnly SameSite=Strict cookie (not the k
   assert.equal(none.statusCode, 401)
   const wrong = await app.inject({ url: '/console?key=not-the-console-key', headers: REMOTE })
   assert.equal(wrong.statusCode, 401)
-  assert.equal(wrong.body, 'Unauthorized')
+  assert.deepEqual(wrong.json(), { statusCode: 401, error: 'Unauthorized', message: 'Unauthorized' })
   assert.equal(wrong.headers['set-cookie'], undefined)
   assert.equal(wrong.headers['content-security-policy'], undefined, 'no page')
 
@@ -88,8 +91,8 @@ test('wrong keys are rate-limited per client; the right key is not counted', asy
   assert.equal(limited.statusCode, 429)
   const api = await app.inject({ url: '/api/calls', headers: { ...REMOTE, authorization: 'Bearer wrong-bearer-key' } })
   assert.equal(api.statusCode, 429, 'one budget for the page and the API')
-  const right = await app.inject({ url: `/console?key=${KEY}`, headers: REMOTE })
-  assert.equal(right.statusCode, 303)
+  const right = await app.inject({ url: `/console?key=${KEY}`, headers: { ...REMOTE, cookie: 'console_session=stale-from-an-old-key' } })
+  assert.equal(right.statusCode, 303, 'the right key logs in, even beside a stale cookie')
 })
 
 test('the JSON API: Bearer CONSOLE_KEY or the cookie; bad query parameters get 400 naming the parameter', async (t) => {
@@ -124,7 +127,7 @@ test('live calls stream as Server-Sent Events; history, detail, CSV and JSON exp
   // A browser on this machine: loopback, no key needed.
   const events: Array<{ event: string, data: any }> = []
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: rig.port, path: '/console/events' }, resolve)
+    const req = httpRequest({ host: '127.0.0.1', port: rig.port, path: '/console/events', headers: { accept: 'text/event-stream' } }, resolve)
     req.on('error', reject)
     req.end()
   })
@@ -144,6 +147,8 @@ test('live calls stream as Server-Sent Events; history, detail, CSV and JSON exp
     }
   })
   await waitFor(() => events.some(e => e.event === 'snapshot'), 5000, 'the snapshot')
+  const plain = await rig.app.inject({ url: '/console/events' })
+  assert.equal(plain.statusCode, 406, 'no endless answer to a request that did not ask for a stream')
   const snap = events.find(e => e.event === 'snapshot')!.data
   assert.deepEqual(snap.calls.map((c: { id: string }) => c.id), [rig.uuid], 'the call in progress')
   assert.equal(snap.calls[0].from, '********5678')
