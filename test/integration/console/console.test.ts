@@ -198,3 +198,17 @@ test('live calls stream as Server-Sent Events; history, detail, CSV and JSON exp
   const json = await rig.app.inject({ url: '/api/calls.json', headers: bearer })
   assert.deepEqual(json.json().map((c: { id: string }) => c.id), [rig.uuid])
 })
+
+test('STORE_TRANSCRIPTS=false: the live view shows the call but not its words', async (t) => {
+  const rig = await conversationRig(t, { STORE_TRANSCRIPTS: false }, { transcript: GREETING })
+  rig.fake.transcribeInput(rig.conn, '秘密の話です')
+  await waitFor(() => rig.logs.some(l => l.msg === 'transcript' && l.text === '秘密の話です'), 5000, 'the caller\'s line to be transcribed')
+  const live = rig.app.callStore.live.calls.get(rig.uuid)
+  assert.ok(live !== undefined, 'the call is live')
+  assert.deepEqual(live.lines, [])
+  let lineEvents = 0
+  rig.app.callStore.live.on('line', () => { lineEvents++ })
+  rig.fake.transcribeInput(rig.conn, 'もう一つの秘密')
+  await waitFor(() => rig.logs.some(l => l.msg === 'transcript' && l.text === 'もう一つの秘密'), 5000, 'the second line to be transcribed')
+  assert.equal(lineEvents, 0, 'no line went to the live view')
+})
