@@ -11,11 +11,15 @@ import dtmfPlugin from './plugins/dtmf.js'
 import callRecordsPlugin from './plugins/call-records.js'
 import softphonePlugin from './plugins/softphone.js'
 import metricsPlugin from './plugins/metrics.js'
+import callStorePlugin from './plugins/call-store.js'
+import consolePlugin from './plugins/console.js'
 import healthRoutes from './routes/health.js'
 import connectRoutes from './routes/connect.js'
 import nccoRoutes from './routes/ncco.js'
 import mediaRoutes from './routes/media.js'
 import softphoneRoutes from './routes/softphone.js'
+import consoleRoutes from './routes/console.js'
+import apiRoutes from './routes/api.js'
 import { loggerOptions } from './lib/log/logger.js'
 
 export interface AppOptions {
@@ -51,10 +55,14 @@ export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance>
   await app.register(callRecordsPlugin)
   await app.register(softphonePlugin)
   await app.register(metricsPlugin)
+  await app.register(callStorePlugin)
+  await app.register(consolePlugin)
   await app.register(healthRoutes)
   await app.register(connectRoutes)
   await app.register(nccoRoutes)
   await app.register(mediaRoutes)
   await app.register(softphoneRoutes)
+  await app.register(consoleRoutes)
+  await app.register(apiRoutes)
   return app
 }

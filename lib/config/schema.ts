@@ -86,7 +86,14 @@ export const configSchema = {
     PLAYBACK_LEAD_MS: { type: 'integer', minimum: 20, maximum: 1000, default: 100, description: 'assistant audio queued ahead at Vonage, in ms (small = crisp barge-in)' },
 
     SOFTPHONE_ENABLED: { type: 'string', enum: ['auto', 'true', 'false'], default: 'auto', description: 'browser softphone at /softphone: auto (open to this machine only, others need SOFTPHONE_KEY), true (open to anyone who reaches the server) or false (off)' },
-    SOFTPHONE_KEY: { type: 'string', default: '', description: 'key for the softphone from other machines (/softphone?key=...), at least 16 characters, e.g. from `openssl rand -hex 16`; empty = this machine only' }
+    SOFTPHONE_KEY: { type: 'string', default: '', description: 'key for the softphone from other machines (/softphone?key=...), at least 16 characters, e.g. from `openssl rand -hex 16`; empty = this machine only' },
+
+    DATA_DIR: { type: 'string', default: './data', description: 'folder of the embedded call store (created when missing); empty = keep no call history (unless DATABASE_URL is set)' },
+    DATABASE_URL: { type: 'string', default: '', description: 'PostgreSQL for the call store, postgres://user:password@host:5432/db (every machine pointing at one); empty = the embedded store in DATA_DIR' },
+    STORE_FULL_NUMBERS: { type: 'boolean', default: false, description: 'keep callers\' full phone numbers in the call store besides the masked ones: true or false' },
+    STORE_TRANSCRIPTS: { type: 'boolean', default: true, description: 'keep what was said in the call store (and show it in the console): true or false' },
+    CALL_RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 36500, default: 90, description: 'days a call is kept in the call store before it is purged' },
+    CONSOLE_KEY: { type: 'string', default: '', description: 'key of the operator console /console and the /api/calls API, at least 16 characters, e.g. from `openssl rand -hex 16`; empty = console on this machine only' }
   }
 } as const
 
@@ -190,6 +197,8 @@ export function checkConfig (raw: RawConfig): { config: AppConfig, problems: str
   if (raw.CONNECT_API_KEY !== '' && raw.CONNECT_API_KEY.length < MIN_CONNECT_KEY_CHARS) problems.push(`CONNECT_API_KEY is too short (${raw.CONNECT_API_KEY.length} characters) — it lets its holder place calls on your account, so use at least ${MIN_CONNECT_KEY_CHARS} random characters, e.g. from \`openssl rand -hex 24\``)
   problems.push(...parsePrefixes(raw.CONNECT_ALLOWED_PREFIXES).problems)
   if (raw.FLY_MACHINE_ID !== '' && !isMachineId(raw.FLY_MACHINE_ID)) problems.push(`FLY_MACHINE_ID is malformed ("${raw.FLY_MACHINE_ID}") — Fly.io sets it to the machine id (letters and digits); leave it unset elsewhere`)
+  if (raw.CONSOLE_KEY !== '' && raw.CONSOLE_KEY.length < 16) problems.push(`CONSOLE_KEY is too short (${raw.CONSOLE_KEY.length} characters) — it opens every call's transcript, so use at least 16 random characters, e.g. from \`openssl rand -hex 16\``)
+  if (raw.DATABASE_URL !== '' && !/^postgres(ql)?:\/\//.test(raw.DATABASE_URL)) problems.push('DATABASE_URL is malformed — expected postgres://user:password@host:5432/database')
   if (raw.OPENAI_API_VERSION !== '' && raw.AZURE_OPENAI_ENDPOINT === '') problems.push('OPENAI_API_VERSION is set but AZURE_OPENAI_ENDPOINT is not — the api-version only applies to Azure OpenAI\'s preview endpoint; remove it for OpenAI')
   return { config: { ...raw, publicHost }, problems }
 }

@@ -54,7 +54,7 @@ export async function startServer (t: TestContext | undefined, env: Record<strin
     : [process.execPath, [...startFlags(), resolve('dist/server.js')], empty]
   const child = spawn(command, args, {
     cwd,
-    env: { ...(opts.minimalEnv === true ? { PATH: process.env.PATH } : process.env), ENV_FILE: join(empty, '.env'), METRICS_PORT: '0', MODEL_CHECK: 'off', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', SYSTEM_MESSAGE_PATH: resolve('system-message.txt'), ...env },
+    env: { ...(opts.minimalEnv === true ? { PATH: process.env.PATH } : process.env), ENV_FILE: join(empty, '.env'), METRICS_PORT: '0', MODEL_CHECK: 'off', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', SYSTEM_MESSAGE_PATH: resolve('system-message.txt'), DATA_DIR: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // npm does not pass SIGTERM on to the server; a terminal's Ctrl-C signals the whole group, and so do we.
     detached: opts.npmStart === true

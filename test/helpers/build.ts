@@ -12,7 +12,9 @@ export const baseEnv = {
   SYSTEM_MESSAGE_PATH: './test/fixtures/does-not-exist.txt',
   // No metrics port and no model check unless a test asks: tests run in parallel and offline.
   METRICS_PORT: '0',
-  MODEL_CHECK: 'off'
+  MODEL_CHECK: 'off',
+  // No call store unless a test asks for one (its own DATA_DIR or DATABASE_URL); the spawned servers likewise.
+  DATA_DIR: ''
 }
 
 export interface Built {

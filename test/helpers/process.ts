@@ -37,7 +37,7 @@ export async function spawnServer (t: TestContext, env: Record<string, string>, 
     : [...startFlags(), resolve('dist/server.js')]
   const child = spawn(process.execPath, args, {
     cwd,
-    env: { PATH: process.env.PATH, METRICS_PORT: '0', MODEL_CHECK: 'off', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', SYSTEM_MESSAGE_PATH: resolve('system-message.txt'), OPENAI_API_KEY: 'sk-test-0123456789abcdef', SERVER_URL: `127.0.0.1:${port}`, ...env },
+    env: { PATH: process.env.PATH, METRICS_PORT: '0', MODEL_CHECK: 'off', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', SYSTEM_MESSAGE_PATH: resolve('system-message.txt'), OPENAI_API_KEY: 'sk-test-0123456789abcdef', SERVER_URL: `127.0.0.1:${port}`, DATA_DIR: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc']
   })
   let out = ''

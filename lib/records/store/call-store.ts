@@ -1,0 +1,168 @@
+import type { Db } from './db.js'
+import { maskNumber } from '../../log/logger.js'
+
+export interface CallStart {
+  id: string
+  startedAt: Date
+  direction: string
+  from: string
+  to: string
+  persona: string | null
+  model: string | null
+}
+
+export interface CallEnd {
+  id: string
+  endedAt: Date
+  outcome: string
+  endReason: string
+  durationMs: number
+  usage: object
+  costUsd: number
+  timeToFirstAudioMs: number | null
+  lateFrames: number
+  bargeIns: number
+  backchannels: number
+  callerAudioMs: number
+  assistantAudioMs: number
+  upstreamErrors: number
+}
+
+export interface LineRow { callId: string, seq: number, role: string, text: string, atMs: number }
+export interface ToolRow { callId: string, seq: number, name: string, ok: boolean, latencyMs: number, result: string | null }
+
+export interface StoreCounters {
+  /** Statements committed. */
+  written: number
+  /** Statements lost to a failed write. */
+  failed: number
+  /** Statements refused because the queue was full. */
+  dropped: number
+  batches: number
+}
+
+export interface WriterOptions {
+  storeFullNumbers: boolean
+  storeTranscripts: boolean
+  /** Statements held while the database is slow or away; more are dropped. */
+  maxQueue?: number
+  onProblem: (what: 'write-failed' | 'queue-full', err?: unknown) => void
+}
+
+type Statement = [string, unknown[]]
+
+export const MAX_QUEUE = 10_000
+/** Statements per transaction: one flush of a busy server stays short. */
+export const MAX_BATCH = 500
+const MAX_TEXT_CHARS = 4000
+const MAX_STRAIGHT_FAILURES = 3
+
+/**
+ * Writes calls as they happen without ever making a call wait: each method
+ * only appends a statement to an in-memory queue, and flush() (on a timer,
+ * off the audio beat) sends what is queued in one transaction. A database
+ * that is slow, away or failing costs the calls nothing: statements wait in a
+ * bounded queue, and what cannot be written is counted and dropped.
+ */
+export class CallWriter {
+  readonly counters: StoreCounters = { written: 0, failed: 0, dropped: 0, batches: 0 }
+  readonly #o: WriterOptions
+  readonly #maxQueue: number
+  #queue: Statement[] = []
+  #db: Db | null = null
+  #flushing: Promise<void> | null = null
+
+  constructor (o: WriterOptions) {
+    this.#o = o
+    this.#maxQueue = o.maxQueue ?? MAX_QUEUE
+  }
+
+  get queued (): number { return this.#queue.length }
+
+  /** From now on flush() writes to this database (null: hold statements). */
+  attach (db: Db | null): void { this.#db = db }
+
+  callStarted (c: CallStart): void {
+    const full = this.#o.storeFullNumbers
+    this.#push(['INSERT INTO calls (id, started_at, direction, from_masked, to_masked, from_full, to_full, persona, model) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING',
+      [c.id, c.startedAt.toISOString(), c.direction, maskNumber(c.from), maskNumber(c.to), full && c.from !== '' ? c.from : null, full && c.to !== '' ? c.to : null, c.persona, c.model]])
+  }
+
+  line (l: LineRow): void {
+    if (!this.#o.storeTranscripts) return
+    this.#push(['INSERT INTO call_lines (call_id, seq, role, text, at_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (call_id, seq) DO NOTHING',
+      [l.callId, l.seq, l.role, l.text.slice(0, MAX_TEXT_CHARS), Math.max(0, Math.round(l.atMs))]])
+  }
+
+  tool (t: ToolRow): void {
+    this.#push(['INSERT INTO call_tools (call_id, seq, name, ok, latency_ms, result) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (call_id, seq) DO NOTHING',
+      [t.callId, t.seq, t.name, t.ok, Math.max(0, Math.round(t.latencyMs)), t.result?.slice(0, 500) ?? null]])
+  }
+
+  callEnded (e: CallEnd): void {
+    this.#push([`UPDATE calls SET ended_at = $2, outcome = $3, end_reason = $4, duration_ms = $5, usage = $6, cost_usd = $7,
+      time_to_first_audio_ms = $8, late_frames = $9, barge_ins = $10, backchannels = $11, caller_audio_ms = $12,
+      assistant_audio_ms = $13, upstream_errors = $14 WHERE id = $1`,
+    [e.id, e.endedAt.toISOString(), e.outcome, e.endReason, Math.round(e.durationMs), JSON.stringify(e.usage), e.costUsd,
+      e.timeToFirstAudioMs === null ? null : Math.round(e.timeToFirstAudioMs), e.lateFrames, e.bargeIns, e.backchannels,
+      Math.round(e.callerAudioMs), Math.round(e.assistantAudioMs), e.upstreamErrors]])
+  }
+
+  /** Writes what is queued (in batches of MAX_BATCH); one flush at a time. */
+  async flush (): Promise<void> {
+    if (this.#flushing !== null) return await this.#flushing
+    this.#flushing = this.#drain().finally(() => { this.#flushing = null })
+    return await this.#flushing
+  }
+
+  async #drain (): Promise<void> {
+    while (this.#db !== null && this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, MAX_BATCH)
+      try {
+        await this.#db.batch(batch)
+        this.counters.written += batch.length
+        this.counters.batches++
+      } catch (err) {
+        this.#o.onProblem('write-failed', err)
+        // One bad statement (e.g. a line whose call row was lost) must not take its batch with it;
+        // a database that is gone fails the first few at once and the rest are dropped.
+        if (!await this.#oneByOne(this.#db, batch)) return
+      }
+    }
+  }
+
+  /** Writes each statement alone; false (and the rest counted as failed) after MAX_STRAIGHT_FAILURES in a row. */
+  async #oneByOne (db: Db, batch: Statement[]): Promise<boolean> {
+    let straight = 0
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        await db.batch([batch[i]!])
+        this.counters.written++
+        straight = 0
+      } catch {
+        this.counters.failed++
+        if (++straight >= MAX_STRAIGHT_FAILURES) {
+          this.counters.failed += batch.length - i - 1
+          return false
+        }
+      }
+    }
+    return true
+  }
+
+  #push (s: Statement): void {
+    if (this.#queue.length >= this.#maxQueue) {
+      this.counters.dropped++
+      this.#o.onProblem('queue-full')
+      return
+    }
+    this.#queue.push(s)
+  }
+}
+
+/** Deletes calls (with their lines and tools) that started more than `days` days ago. */
+export async function purgeOlderThan (db: Db, days: number, now = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString()
+  const rows = await db.query<{ n: number }>('WITH gone AS (DELETE FROM calls WHERE started_at < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone', [cutoff])
+  return rows[0]?.n ?? 0
+}

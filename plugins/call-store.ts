@@ -1,0 +1,200 @@
+import fp from 'fastify-plugin'
+import { EventEmitter } from 'node:events'
+import { basename } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import type { CallSession, CallStats } from '../lib/call/session.js'
+import type { SessionEventMap } from '../lib/call/events.js'
+import { estimateCost, outcomeOf } from '../lib/records/record.js'
+import { maskNumber, registerSecrets } from '../lib/log/logger.js'
+import { openDb, type Db } from '../lib/records/store/db.js'
+import { migrate } from '../lib/records/store/migrations.js'
+import { CallWriter, purgeOlderThan } from '../lib/records/store/call-store.js'
+
+type Line = SessionEventMap['transcript'][0]
+
+export interface LiveCall {
+  id: string
+  startedAt: string
+  direction: string
+  from: string
+  to: string
+  lines: Array<{ role: string, text: string, atMs: number }>
+}
+
+/** Calls in progress, for the console's live view; emits 'start' (LiveCall), 'line' (id, line), 'end' (id). */
+export class LiveCalls extends EventEmitter {
+  readonly calls = new Map<string, LiveCall>()
+}
+
+export interface CallStoreHandle {
+  /** false when DATA_DIR and DATABASE_URL are both empty: no history is kept. */
+  enabled: boolean
+  writer: CallWriter
+  live: LiveCalls
+  /** The open database; null while it opens, when it could not be opened, or when the store is off. */
+  db: () => Db | null
+  /** Resolves once the first attempt to open the database has finished. */
+  opened: Promise<Db | null>
+  purge: () => Promise<number>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    callStore: CallStoreHandle
+  }
+}
+
+/** Off the 20 ms beat, and short enough that the console's history trails the call by a moment. */
+export const FLUSH_MS = 250
+const PURGE_EVERY_MS = 24 * 3600_000
+const REOPEN_MS = 30_000
+const MAX_LIVE_LINES = 500
+
+/**
+ * The call store: every call is written as it happens (a row at its start,
+ * its lines as they are finalised, the figures at its end) through a queue
+ * that is flushed on a timer, so a slow or broken database never holds up a
+ * call. Also keeps the calls in progress in memory for the live console.
+ */
+async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
+  const cfg = fastify.config
+  const log = fastify.log.child({ component: 'call-store' })
+  registerSecrets([cfg.DATABASE_URL])
+  const enabled = cfg.DATABASE_URL !== '' || cfg.DATA_DIR !== ''
+  const reported = new Set<string>()
+  const writer = new CallWriter({
+    storeFullNumbers: cfg.STORE_FULL_NUMBERS,
+    storeTranscripts: cfg.STORE_TRANSCRIPTS,
+    onProblem (what, err) {
+      // Once per kind until writes succeed again: a dead database must not flood the log at 4 lines a second.
+      if (reported.has(what)) return
+      reported.add(what)
+      log.error({ err, counters: writer.counters }, what === 'queue-full' ? 'call store queue full: call data is being dropped' : 'call store write failed: call data was dropped')
+    }
+  })
+  const live = new LiveCalls()
+  let db: Db | null = null
+  let closing = false
+  let reopenTimer: NodeJS.Timeout | null = null
+
+  async function open (): Promise<Db | null> {
+    if (!enabled) return null
+    try {
+      const d = await openDb({ url: cfg.DATABASE_URL, dataDir: cfg.DATA_DIR })
+      if (closing) { await d.close(); return null }
+      await migrate(d)
+      db = d
+      writer.attach(d)
+      const purged = await purgeOlderThan(d, cfg.CALL_RETENTION_DAYS)
+      log.info({ kind: d.kind, dataDir: d.kind === 'embedded' ? cfg.DATA_DIR : undefined, purged, retentionDays: cfg.CALL_RETENTION_DAYS }, 'call store open')
+      return d
+    } catch (err) {
+      log.error({ err, retryInMs: REOPEN_MS }, 'call store could not be opened: calls go on, their history is not kept until it opens')
+      if (!closing) {
+        reopenTimer = setTimeout(() => { void open() }, REOPEN_MS)
+        reopenTimer.unref()
+      }
+      return null
+    }
+  }
+  const opened = open()
+
+  const flushTimer = setInterval(() => {
+    const before = writer.counters.failed + writer.counters.dropped
+    writer.flush().then(() => {
+      if (writer.counters.failed + writer.counters.dropped === before && writer.counters.written > 0) reported.clear()
+    }, () => {})
+  }, FLUSH_MS)
+  flushTimer.unref()
+  const purgeTimer = setInterval(() => {
+    if (db !== null) purgeOlderThan(db, cfg.CALL_RETENTION_DAYS).catch((err: unknown) => log.error({ err }, 'call store purge failed'))
+  }, PURGE_EVERY_MS)
+  purgeTimer.unref()
+
+  const persona = fastify.persona.source === 'file' ? basename(fastify.persona.path) : 'default'
+  const prices = fastify.callRecords.prices
+
+  fastify.bridge.onSession.add((session: CallSession) => {
+    const startedAt = Date.now()
+    const from = session.call.from ?? ''
+    const to = session.call.to ?? ''
+    const call: LiveCall = { id: session.id, startedAt: new Date(startedAt).toISOString(), direction: session.call.direction, from: maskNumber(from), to: maskNumber(to), lines: [] }
+    const seen = new Set<string>()
+    let seq = 0
+    let backchannels = 0
+    let firstAudioMs: number | null = null
+    guard(() => {
+      writer.callStarted({ id: session.id, startedAt: new Date(startedAt), direction: session.call.direction, from, to, persona, model: cfg.OPENAI_MODEL })
+      live.calls.set(session.id, call)
+      live.emit('start', call)
+    })
+    const onLine = (l: Line): void => guard(() => {
+      const key = `${l.role}:${l.itemId}`
+      if (seen.has(key) || l.text.trim() === '') return
+      seen.add(key)
+      const line = { role: l.role, text: l.text.trim(), atMs: Math.round(l.atMs) }
+      writer.line({ callId: session.id, seq: ++seq, ...line })
+      if (!cfg.STORE_TRANSCRIPTS) return
+      if (call.lines.length < MAX_LIVE_LINES) call.lines.push(line)
+      live.emit('line', session.id, line)
+    })
+    session.on('transcript', onLine)
+    session.on('backchannel', () => { backchannels++ })
+    session.on('first-audio', (e: { ms: number }) => { firstAudioMs = e.ms })
+    session.once('end', (stats: CallStats) => guard(() => {
+      const notes = session.notes
+      notes.tools.forEach((t, i) => writer.tool({ callId: session.id, seq: i + 1, name: t.name, ok: t.ok, latencyMs: t.ms, result: t.error ?? (t.ok ? 'ok' : null) }))
+      writer.callEnded({
+        id: session.id,
+        endedAt: new Date(),
+        outcome: notes.outcome ?? outcomeOf(stats.reason),
+        endReason: stats.reason,
+        durationMs: stats.durationMs,
+        usage: stats.usage,
+        costUsd: estimateCost(stats.usage, prices).total,
+        timeToFirstAudioMs: stats.connectToFirstAudioMs ?? firstAudioMs,
+        lateFrames: stats.droppedFrames,
+        bargeIns: stats.bargeIns,
+        backchannels,
+        callerAudioMs: stats.callerAudioMs,
+        assistantAudioMs: stats.assistantAudioMs,
+        upstreamErrors: stats.upstreamErrors
+      })
+      live.calls.delete(session.id)
+      live.emit('end', session.id)
+    }))
+  })
+
+  /** The store's own bugs stay here: an exception thrown into the session's emit would break the call. */
+  function guard (fn: () => void): void {
+    try {
+      fn()
+    } catch (err) {
+      writer.counters.failed++
+      if (!reported.has('bug')) { reported.add('bug'); log.error({ err }, 'call store: could not record a call event') }
+    }
+  }
+
+  fastify.decorate('callStore', {
+    enabled,
+    writer,
+    live,
+    db: () => db,
+    opened,
+    purge: async () => db === null ? 0 : await purgeOlderThan(db, cfg.CALL_RETENTION_DAYS)
+  })
+
+  fastify.addHook('onClose', async () => {
+    closing = true
+    clearInterval(flushTimer)
+    clearInterval(purgeTimer)
+    if (reopenTimer !== null) clearTimeout(reopenTimer)
+    // Calls still up are ended first (idempotent), so their ends are written too.
+    for (const s of fastify.bridge.sessions.values()) s.end('shutdown')
+    await opened
+    await writer.flush()
+    await db?.close()
+  })
+}
+
+export default fp(callStorePlugin, { name: 'call-store', dependencies: ['config', 'bridge', 'call-records'] })
