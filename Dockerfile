@@ -19,7 +19,9 @@ COPY --chown=node:node package.json system-message.txt tools*.json ./
 COPY --chown=node:node public ./public
 # The apology the bridge plays when the model fails (read at start).
 COPY --chown=node:node assets ./assets
-USER node
+# Hands DATA_DIR (the call store's volume) to the node user, then runs the CMD as node.
+COPY scripts/docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
 EXPOSE 3000 9091
 # SIGTERM reaches node directly (no npm wrapper) so calls drain on deploys.
 # The same node flags as `npm start` (a test keeps them equal); see the README's performance section for why.

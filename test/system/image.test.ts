@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join, relative, resolve } from 'node:path'
@@ -121,4 +121,17 @@ test('the image ships the server only: no dist/test, no dist/scripts', () => {
   const dist = filesUnder(join(dir, 'dist'))
   assert.ok(dist.includes('server.js'))
   assert.deepEqual(dist.filter(f => f.startsWith('test/') || f.startsWith('scripts/')), [])
+})
+
+test('the image\'s entrypoint is one the final stage copies, is valid sh, and drops to the node user before running the CMD', () => {
+  const dockerfile = readFileSync('Dockerfile', 'utf8')
+  const entry = /^ENTRYPOINT\s+\["([^"]+)"\]\s*$/m.exec(dockerfile)?.[1]
+  assert.ok(entry !== undefined, 'the Dockerfile has an exec-form ENTRYPOINT')
+  const dir = mkdtempSync(join(tmpdir(), 'bridge-image-'))
+  const placed = assemble(dir)
+  assert.ok(placed.includes(entry.replace(/^\//, '')), `the final stage copies ${entry}`)
+  const script = join(dir, entry)
+  assert.equal(spawnSync('sh', ['-n', script]).status, 0, 'sh -n accepts the entrypoint')
+  assert.ok(statSync(script).mode & 0o111, 'the entrypoint is executable')
+  assert.match(readFileSync(script, 'utf8'), /^exec setpriv --reuid=node --regid=node --init-groups -- "\$@"$/m, 'the CMD runs as node, through exec (SIGTERM reaches node)')
 })
