@@ -41,7 +41,7 @@ test('a call through the fakes is written as it happens: start row, lines, end f
   assert.equal(c.direction, 'inbound')
   assert.equal(c.outcome, 'completed')
   assert.equal(c.endReason, 'caller-hangup')
-  assert.equal(c.model, 'gpt-realtime')
+  assert.equal(c.model, rig.app.config.OPENAI_MODEL)
   assert.ok((c.costUsd ?? 0) > 0, 'priced from the usage')
   assert.ok(c.timeToFirstAudioMs !== null)
   assert.ok((c.durationMs ?? 0) > 0)
