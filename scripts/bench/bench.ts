@@ -66,6 +66,8 @@ interface Options {
   tls: boolean
   /** Spread the answers over this many ms of each cycle instead of all in one instant (0). */
   spreadMs: number
+  /** The call store on (as shipped: an embedded database in the server's folder) or off (DATA_DIR empty). */
+  store: boolean
 }
 
 const USAGE = `npm run bench -- [options]
@@ -89,6 +91,7 @@ the load generators on the others. No other process on the machine is touched.
   --nice=N              the server's nice value (default -10 as root, else 0)
   --no-pin              do not pin the server and the load to separate cores
   --no-resampler        skip the resampler comparison at the end
+  --no-store            the call store off (DATA_DIR empty); on by default, as shipped
   --wait-quiet=S        wait up to S seconds for the machine to be quiet before starting
   --node-args=a,b       extra node flags for the server (e.g. --trace-gc)
   --prof                V8 CPU profile of the server into bench-results/prof/
@@ -125,7 +128,8 @@ function parseArgs (): Options {
     tls: false,
     // The server, our own child, ahead of the machine's background work on its core, where allowed (root).
     nice: process.getuid?.() === 0 ? -10 : 0,
-    spreadMs: 0
+    spreadMs: 0,
+    store: true
   }
   for (const a of process.argv.slice(2)) {
     const arg = a.replace(/^--/, '')
@@ -137,6 +141,7 @@ function parseArgs (): Options {
       case 'callers': o.callers = Number(v); break
       case 'budget': o.budgetS = Number(v); break
       case 'no-resampler': o.resampler = false; break
+      case 'no-store': o.store = false; break
       case 'out': o.out = v; break
       case 'greeting-delay': o.greetingDelayMs = Number(v); break
       case 'model-delay': o.modelDelayMs = Number(v); break
@@ -423,6 +428,8 @@ async function main (): Promise<void> {
       PLAYBACK_LEAD_MS: String(o.leadMs),
       SHUTDOWN_DRAIN_SECONDS: '0',
       BENCH_PROBE_DIR: probeDir,
+      // As shipped, the call store writes an embedded database into the server's own (temporary) folder.
+      ...(o.store ? {} : { DATA_DIR: '' }),
       ...(process.env.BENCH_TRACE_LATE !== undefined ? { BENCH_TRACE_LATE: process.env.BENCH_TRACE_LATE } : {}),
       ...(process.env.BENCH_HEAP_SAMPLE !== undefined ? { BENCH_HEAP_SAMPLE: process.env.BENCH_HEAP_SAMPLE, BENCH_HEAP_LIVE: process.env.BENCH_HEAP_LIVE ?? '' } : {})
     },
