@@ -49,7 +49,7 @@ export const configSchema = {
     VONAGE_TRANSFER_NUMBER: { type: 'string', default: '', description: 'E.164 number transfer_call puts the caller through to, e.g. +81312345678 (empty, and no allowlist = no transfers)' },
     VONAGE_TRANSFER_ALLOWLIST: { type: 'string', default: '', description: 'comma-separated E.164 numbers the model may name for transfer_call, e.g. +81312345678,+81612345678' },
     DTMF_TO_MODEL: { type: 'boolean', default: true, description: 'tell the model about keypad presses ("the caller pressed 1"): true or false' },
-    LOG_TRANSCRIPTS: { type: 'boolean', default: true, description: 'log what the caller and the assistant said, turn by turn, and in the logged call record: true or false' },
+    LOG_TRANSCRIPTS: { type: 'boolean', default: false, description: 'also log what the caller and the assistant said (turn by turn, and in the logged call record): true or false; off by default so no words reach the logs (the record webhook keeps the transcript)' },
     CALL_RECORD_WEBHOOK_URL: { type: 'string', default: '', description: 'http(s) URL that receives each call record (POST JSON, signed); empty = records go to the log only' },
     CALL_RECORD_WEBHOOK_SECRET: { type: 'string', default: '', description: 'key of the X-Signature HMAC-SHA256 on call records (give the receiver the same value); empty = a derived key the receiver cannot check' },
     CALL_RECORD_WEBHOOK_RETRIES: { type: 'integer', minimum: 0, maximum: 10, default: 4, description: 'retries of a call record the webhook did not accept (backoff 1 s, 2 s, 4 s, ...)' },
