@@ -34,7 +34,7 @@ export const configSchema = {
     OPENAI_VOICE: { type: 'string', minLength: 1, default: 'marin', description: 'assistant voice, e.g. marin, cedar, alloy, shimmer' },
     OPENAI_REASONING_EFFORT: { type: 'string', enum: ['', 'minimal', 'low', 'medium', 'high', 'xhigh'], default: '', description: 'reasoning effort of reasoning-capable Realtime models (gpt-realtime-2 family): minimal, low, medium, high or xhigh; empty = the model\'s default (not sent)' },
     OPENAI_TURN_DETECTION: { type: 'string', enum: ['server_vad', 'semantic_vad'], default: 'server_vad', description: 'server_vad (fast, silence based) or semantic_vad (waits for the caller to finish the thought)' },
-    OPENAI_TRANSCRIPTION_MODEL: { type: 'string', default: 'gpt-live-transcribe', description: 'model transcribing the caller, e.g. gpt-live-transcribe (empty = no input transcription)' },
+    OPENAI_TRANSCRIPTION_MODEL: { type: 'string', default: 'gpt-transcribe', description: 'model transcribing the caller\'s committed turns, e.g. gpt-transcribe or gpt-live-transcribe (empty = no input transcription)' },
     TRANSCRIPTION_LANGUAGE: { type: 'string', default: 'ja', description: 'ISO-639-1 language of the callers, e.g. ja or en' },
     OPENAI_NOISE_REDUCTION: { type: 'string', enum: ['near_field', 'far_field', 'off'], default: 'near_field', description: 'near_field (handsets), far_field (speakerphones) or off' },
     TURN_PROFILE: { type: 'string', enum: ['standard', 'patient'], default: 'standard', description: 'standard, or patient (older callers: longer pauses, louder threshold, longer aizuchi before the assistant gives way); see docs/turn-taking.md' },

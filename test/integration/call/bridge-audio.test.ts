@@ -33,7 +33,7 @@ test('a call holds a conversation: caller audio reaches the model, the greeting 
   assert.equal(session.audio.output.voice, 'marin')
   assert.equal(session.audio.input.turn_detection.type, 'server_vad')
   assert.deepEqual(session.audio.input.noise_reduction, { type: 'near_field' })
-  assert.deepEqual(session.audio.input.transcription, { model: 'gpt-live-transcribe', language: 'ja' })
+  assert.deepEqual(session.audio.input.transcription, { model: 'gpt-transcribe', languages: ['ja'] }, 'the default model takes the languages list')
   assert.match(session.instructions, /チャッピー/)
   assert.match(session.instructions, /末尾 5678/)
   assert.doesNotMatch(session.instructions, /8012345678/)
