@@ -26,7 +26,7 @@ test('a call holds a conversation: caller audio reaches the model, the greeting 
   assert.deepEqual(types.slice(0, 2), ['session.update', 'response.create'])
   assert.deepEqual(conn.invalid, [], 'every event the bridge sent is a valid GA client event')
   assert.deepEqual(rig.fake.selfInvalid, [])
-  const session = conn.events[0].session as Record<string, any>
+  const session = conn.events[0]!.session as Record<string, any>
   assert.equal(session.type, 'realtime')
   assert.deepEqual(session.audio.input.format, { type: 'audio/pcm', rate: 24000 })
   assert.deepEqual(session.audio.output.format, { type: 'audio/pcm', rate: 24000 })
@@ -90,13 +90,13 @@ test('pacing: after the lead, one frame per 20 ms and never a burst', async (t) 
   const client = await rig.dial(await rig.answer())
   await waitFor(() => client.frames.length >= 150, 6000, 'frames')
   const at = client.frames.map(f => f.at)
-  const spread = at[149] - at[0]
+  const spread = at[149]! - at[0]!
   // 3 s of audio with 100 ms queued ahead arrives over about 2.9 s, not in a burst.
   assert.ok(spread > 2600, `3 s of audio arrived over ${spread.toFixed(0)} ms`)
   const maxIn100 = (from: number): number => {
     let max = 0
     for (let i = from, j = from; i < at.length; i++) {
-      while (at[i] - at[j] >= 100) j++
+      while (at[i]! - at[j]! >= 100) j++
       max = Math.max(max, i - j + 1)
     }
     return max
