@@ -39,7 +39,7 @@ export const configSchema = {
     OPENAI_NOISE_REDUCTION: { type: 'string', enum: ['near_field', 'far_field', 'off'], default: 'near_field', description: 'near_field (handsets), far_field (speakerphones) or off' },
     TURN_PROFILE: { type: 'string', enum: ['standard', 'patient'], default: 'standard', description: 'standard, or patient (older callers: longer pauses, louder threshold, longer aizuchi before the assistant gives way); see docs/turn-taking.md' },
     BARGE_IN_MIN_MS: { type: 'integer', minimum: 0, maximum: 3000, default: 0, description: 'ms of caller speech over the assistant that make an interruption (shorter = a backchannel), 20-3000; 0 = the profile\'s (standard 400, patient 600)' },
-    BACKCHANNEL_WORDS: { type: 'string', default: '', description: 'extra backchannel words that never interrupt the assistant, comma-separated, e.g. さようでございますか,ごもっとも' },
+    BACKCHANNEL_WORDS: { type: 'string', default: '', description: 'extra backchannel words (Japanese, comma-separated) that never interrupt the assistant; the built-in list is in lib/call/backchannels.ts' },
     IDLE_PROMPT_SECONDS: { type: 'integer', minimum: 0, maximum: 120, default: 8, description: 'seconds of caller silence after the assistant finished before it checks in once (then says goodbye after the same again); 0 = never' },
 
     TOOLS_FILE: { type: 'string', default: './tools.json', description: 'JSON file declaring the custom tools TOOLS_WEBHOOK_URL runs (see tools.example.json)' },
