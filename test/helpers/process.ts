@@ -114,14 +114,3 @@ export async function dial (port: number, ncco: Array<Record<string, any>>): Pro
   const uri = String(connect.endpoint[0].uri).replace(/^wss:\/\/[^/]+/, `ws://127.0.0.1:${port}`)
   return await VonageMediaClient.connect(uri, { rate: 16000 })
 }
-
-/** A seeded PRNG (mulberry32), so a failing fuzz run can be replayed with its seed. */
-export function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = Math.imul(a ^ (a >>> 15), 1 | a)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}

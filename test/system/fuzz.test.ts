@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto'
 import { startFakeRealtime, waitFor } from '../fakes/realtime-server.js'
 import { assistantPcm24k, callerPcm16k } from '../helpers/call-rig.js'
 import { build } from '../helpers/build.js'
-import { spawnServer, answer, dial, request, logLines, prng } from '../helpers/process.js'
+import { spawnServer, answer, dial, request, logLines } from '../helpers/process.js'
+import { prng } from '../helpers/prng.js'
 import { frame, maskKey, writeHeader, OP_BINARY, OP_TEXT, OP_PING, OP_CLOSE } from '../helpers/ws-frame.js'
 
 /**

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createResampler, maxOutputSamples, type Rate } from '../../../lib/audio/resampler.js'
 import { rmsDbfs, sinadDb, sineInt16, toneLevelDbfs } from '../../helpers/audio-quality.js'
+import { prng } from '../../helpers/prng.js'
 
 const SECONDS = 0.5
 /** Skip the filter's start-up transient (its group delay is well under 2 ms). */
@@ -25,21 +26,9 @@ function concat(parts: Int16Array[]): Int16Array {
   return out
 }
 
-/** Deterministic PRNG so a failure reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Speech-band tone plus loud white noise: exercises every phase and the clamp. */
 function testSignal(rate: number, samples: number, seed: number): Int16Array {
-  const rnd = mulberry32(seed)
+  const rnd = prng(seed)
   const x = new Int16Array(samples)
   for (let i = 0; i < samples; i++) {
     const v = 20000 * Math.sin((2 * Math.PI * 440 * i) / rate) + 30000 * (rnd() * 2 - 1)
@@ -129,7 +118,7 @@ for (const [inRate, outRate] of PAIRS) {
     const whole = createResampler(inRate, outRate).process(x).slice()
     assert.equal(whole.length, Math.ceil((x.length * outRate) / inRate))
 
-    const rnd = mulberry32(7)
+    const rnd = prng(7)
     const patterns: Array<() => number> = [
       () => 1,
       () => 7919,
