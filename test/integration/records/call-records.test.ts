@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
-import { conversationRig, startFakeWebhook, type ConversationRig } from '../../helpers/conversation.js'
+import { conversationRig, startFakeWebhook, type ConversationRig } from '../../helpers/call-rig.js'
 import { waitFor } from '../../fakes/realtime-server.js'
 import { estimateCost, type Prices } from '../../../lib/records/record.js'
 import { RecordSender } from '../../../lib/records/sender.js'
