@@ -193,4 +193,3 @@ export function checkConfig (raw: RawConfig): { config: AppConfig, problems: str
   if (raw.OPENAI_API_VERSION !== '' && raw.AZURE_OPENAI_ENDPOINT === '') problems.push('OPENAI_API_VERSION is set but AZURE_OPENAI_ENDPOINT is not — the api-version only applies to Azure OpenAI\'s preview endpoint; remove it for OpenAI')
   return { config: { ...raw, publicHost }, problems }
 }
-

@@ -76,7 +76,7 @@ test(`fuzz (seed ${SEED}): random requests and media frames; the server stays up
     () => JSON.stringify({ uuid: junk(20), from: junk(12), to: junk(12), status: pick(['completed', 'answered', 'failed', junk(5)]) }),
     () => '{"uuid":' + junk(int(30)),
     () => randomBytes(int(2000)).toString('latin1'),
-    () => '[' .repeat(5000) + ']'.repeat(5000),
+    () => '['.repeat(5000) + ']'.repeat(5000),
     () => '{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}',
     () => 'x'.repeat(70 * 1024), // over the body limit
     () => '',
