@@ -475,6 +475,6 @@ export async function waitFor (pred: () => boolean, ms = 3000, what = 'condition
   const deadline = Date.now() + ms
   while (!pred()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(r => setTimeout(r, 5))
+    await new Promise(resolve => setTimeout(resolve, 5))
   }
 }

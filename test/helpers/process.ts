@@ -51,7 +51,7 @@ export async function spawnServer (t: TestContext, env: Record<string, string>, 
     if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`server did not listen in 20 s:\n${out}`) }
     // Quieter log levels do not say it: ask.
     if (await request(`http://127.0.0.1:${port}`, 'GET', '/health').then(r => r.status === 200, () => false)) break
-    await new Promise(r => setTimeout(r, 50))
+    await new Promise(resolve => setTimeout(resolve, 50))
   }
   t.after(async () => { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited } })
   return {

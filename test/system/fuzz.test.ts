@@ -159,15 +159,16 @@ test(`fuzz (seed ${SEED}): random requests and media frames; the server stays up
       else if (what < 9) socket.write(frame(OP_BINARY, Buffer.from(callerPcm16k.buffer, callerPcm16k.byteOffset, 640), true))
       else if (i >= 8) {
         // Protocol errors end the connection: only on the last few sockets.
-        const bad = Buffer.alloc(20)
+        const claims2GiB = Buffer.alloc(20)
+        writeHeader(claims2GiB, 0, OP_BINARY, 0x7fffffff, maskKey())
         const kind = int(5)
         if (kind === 0) socket.write(frame(OP_TEXT, Buffer.from([0xc3, 0x28, 0xa0, 0xa1]), true)) // invalid UTF-8
         else if (kind === 1) socket.write(frame(OP_BINARY, randomBytes(10), false)) // unmasked client frame
-        else if (kind === 2) { writeHeader(bad, 0, OP_BINARY, 0x7fffffff, maskKey()); socket.write(bad) } // claims 2 GiB
+        else if (kind === 2) socket.write(claims2GiB) // a header that claims 2 GiB
         else if (kind === 3) socket.write(Buffer.from([0x70 | OP_TEXT, 0x80, 0, 0, 0, 0])) // reserved bits set
         else socket.write(frame(OP_CLOSE, randomBytes(int(40)), true))
       }
-      if (k % 10 === 9) await new Promise(r => setTimeout(r, 5))
+      if (k % 10 === 9) await new Promise(resolve => setTimeout(resolve, 5))
     }
     socket.destroy()
     await closed

@@ -34,7 +34,7 @@ test(`${CALLS} short calls leave the server's heap, handles and sockets as they 
     let live = -1
     for (let i = 0; i < 200 && live !== 0; i++) {
       live = (await request(srv.url, 'GET', '/health')).json.calls as number
-      if (live !== 0) await new Promise(r => setTimeout(r, 50))
+      if (live !== 0) await new Promise(resolve => setTimeout(resolve, 50))
     }
     assert.equal(live, 0, 'no call left in the registry')
     const deadline = Date.now() + 5000
