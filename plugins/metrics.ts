@@ -43,7 +43,7 @@ async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
       })
     })
     srv.listen(port, fastify.config.HOST)
-    const failed = once(srv, 'error').then(([err]) => { throw err as Error })
+    const failed = once(srv, 'error').then(([err]) => { throw err })
     try {
       await Promise.race([once(srv, 'listening'), failed])
     } catch (err) {

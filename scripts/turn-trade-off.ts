@@ -45,8 +45,9 @@ function noise (n: number, dbfs: number, seed: number): Int16Array {
 function piece (src: Int16Array, startMs: number, ms: number): Int16Array {
   const p = src.slice(startMs * RATE / 1000, (startMs + ms) * RATE / 1000)
   for (let i = 0; i < FADE_SAMPLES && i < p.length; i++) {
-    p[i] = Math.round(p[i] * i / FADE_SAMPLES)
-    p[p.length - 1 - i] = Math.round(p[p.length - 1 - i] * i / FADE_SAMPLES)
+    // i < p.length bounds both ends.
+    p[i] = Math.round(p[i]! * i / FADE_SAMPLES)
+    p[p.length - 1 - i] = Math.round(p[p.length - 1 - i]! * i / FADE_SAMPLES)
   }
   return p
 }
@@ -58,7 +59,7 @@ function onsets (src: Int16Array, minGapMs: number): number[] {
   for (let f = 0; (f + 1) * FRAME <= src.length; f++) {
     const db = frameDbfs(src.subarray(f * FRAME, (f + 1) * FRAME))
     const ms = f * FRAME_MS
-    if (db >= -22 && prev < -22 && (out.length === 0 || ms - out[out.length - 1] >= minGapMs)) out.push(ms)
+    if (db >= -22 && prev < -22 && (out.length === 0 || ms - out[out.length - 1]! >= minGapMs)) out.push(ms)
     prev = db
   }
   return out
@@ -69,7 +70,8 @@ function run (sound: Sound, noiseDbfs: number, profile: TurnProfile | null, seed
   const total = (LEAD_MS + TAIL_MS) * RATE / 1000 + sound.pcm.length
   const track = noise(total, noiseDbfs, seed)
   const at = LEAD_MS * RATE / 1000
-  for (let i = 0; i < sound.pcm.length; i++) track[at + i] = Math.max(-32768, Math.min(32767, track[at + i] + sound.pcm[i]))
+  // The track is longer than at + the sound, so every index is in range.
+  for (let i = 0; i < sound.pcm.length; i++) track[at + i] = Math.max(-32768, Math.min(32767, track[at + i]! + sound.pcm[i]!))
   let now = 0
   let cut: number | null = null
   const silenceMs = (profile ?? resolveTurnProfile('standard')).silenceDurationMs

@@ -77,13 +77,13 @@ const banks = new Map<string, Bank>()
  * detached (transfers, WebAssembly memory growth in any library), which we cannot rule out in a server.
  * Seeding with a non-integer fixes the elements kind to "packed double" for good.
  */
-function doubleArray(length: number): number[] {
+function doubleArray (length: number): number[] {
   const a: number[] = []
   for (let i = 0; i < length; i++) a.push(0.5)
   return a.fill(0)
 }
 
-function besselI0(x: number): number {
+function besselI0 (x: number): number {
   // Power series; converges fast for the beta values a Kaiser window uses.
   let sum = 1
   let term = 1
@@ -96,7 +96,7 @@ function besselI0(x: number): number {
   return sum
 }
 
-function designBank(d: Design, inRate: number): Bank {
+function designBank (d: Design, inRate: number): Bank {
   const fsHigh = inRate * d.up
   const transition = (d.stopHz - d.passHz) / fsHigh // cycles per sample at the high rate
   // Kaiser's empirical formulas for beta and length given attenuation and transition width.
@@ -134,7 +134,7 @@ function designBank(d: Design, inRate: number): Bank {
   return { up: d.up, down: d.down, taps, coefs, nextPhase, inputStep }
 }
 
-function getBank(inRate: Rate, outRate: Rate): Bank {
+function getBank (inRate: Rate, outRate: Rate): Bank {
   const key = `${inRate}>${outRate}`
   let bank = banks.get(key)
   if (!bank) {
@@ -147,7 +147,7 @@ function getBank(inRate: Rate, outRate: Rate): Bank {
 }
 
 /** Upper bound on the samples one process() call can return for `inputSamples` input samples. */
-export function maxOutputSamples(inRate: Rate, outRate: Rate, inputSamples: number): number {
+export function maxOutputSamples (inRate: Rate, outRate: Rate, inputSamples: number): number {
   if (inRate === outRate) return inputSamples
   const { up, down } = getBank(inRate, outRate)
   // Outputs produced after T inputs total ceil(T*up/down); the per-call difference never exceeds ceil(n*up/down).
@@ -155,14 +155,16 @@ export function maxOutputSamples(inRate: Rate, outRate: Rate, inputSamples: numb
 }
 
 class PassThrough implements Resampler {
-  constructor(
+  constructor (
     readonly inRate: Rate,
-    readonly outRate: Rate,
+    readonly outRate: Rate
   ) {}
-  process(input: Int16Array): Int16Array {
+
+  process (input: Int16Array): Int16Array {
     return input
   }
-  reset(): void {}
+
+  reset (): void {}
 }
 
 class PolyphaseResampler implements Resampler {
@@ -175,9 +177,9 @@ class PolyphaseResampler implements Resampler {
   private phase = 0
   private pos = 0
 
-  constructor(
+  constructor (
     readonly inRate: Rate,
-    readonly outRate: Rate,
+    readonly outRate: Rate
   ) {
     this.bank = getBank(inRate, outRate)
     const frame = inRate / 50
@@ -186,13 +188,13 @@ class PolyphaseResampler implements Resampler {
     this.view = this.out.subarray(0, 0)
   }
 
-  reset(): void {
+  reset (): void {
     this.hist.fill(0)
     this.phase = 0
     this.pos = 0
   }
 
-  process(input: Int16Array): Int16Array {
+  process (input: Int16Array): Int16Array {
     const { taps, coefs, nextPhase, inputStep, up, down } = this.bank
     const n = input.length
     const keep = taps - 1
@@ -211,7 +213,7 @@ class PolyphaseResampler implements Resampler {
       const c0 = phase * taps
       let acc = 0
       // Four independent sums: a single accumulator makes the loop wait on each add's latency.
-      let a1 = 0, a2 = 0, a3 = 0
+      let a1 = 0; let a2 = 0; let a3 = 0
       for (let t = 0; t < taps; t += 4) {
         const h = pos + t
         const c = c0 + t
@@ -242,7 +244,7 @@ class PolyphaseResampler implements Resampler {
  * The one resampler of the server: the JS polyphase loop above. `engine` is
  * accepted for the benchmark's comparisons; 'js' is the only engine there is.
  */
-export function createResampler(inRate: Rate, outRate: Rate, _engine: 'js' = 'js'): Resampler {
+export function createResampler (inRate: Rate, outRate: Rate, _engine: 'js' = 'js'): Resampler {
   if (inRate === outRate) return new PassThrough(inRate, outRate)
   return new PolyphaseResampler(inRate, outRate)
 }

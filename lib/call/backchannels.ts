@@ -78,6 +78,6 @@ export class Backchannels {
         if (this.#words.has(chars.slice(i, i + len).join(''))) reachable[i + len] = true
       }
     }
-    return reachable[chars.length]
+    return reachable[chars.length] === true
   }
 }

@@ -124,8 +124,7 @@ export class Playout {
    */
   withRate (rate: Rate): Playout {
     const next = new Playout(rate, this.leadMs)
-    for (let i = 0; i < this.#chunks.length; i++) {
-      const c = this.#chunks[i]
+    for (const c of this.#chunks) {
       next.push(c.itemId, c.pcm.subarray(c.start, c.end))
     }
     for (const id of this.#doneItems) next.markDone(id)
@@ -209,7 +208,7 @@ export class Playout {
     let cut: Cut | null = null
     // Nothing playing or queued: the last item was heard whole and needs no truncation.
     for (let i = this.#spans.length - 1; i >= 0 && this.isActive(nowMs); i--) {
-      const span = this.#spans[i]
+      const span = this.#spans[i]! // i runs from length - 1 down to 0
       if (span.startMs <= playedMs || i === 0) {
         // Floor: truncating past the audio the server holds for the item is an error.
         cut = { itemId: span.id, heardMs: Math.floor(Math.min(span.sentMs, Math.max(0, playedMs - span.startMs))) }
@@ -239,8 +238,9 @@ export class Playout {
         this.#spillStart += n
         continue
       }
-      if (this.#chunks.length === 0) break
-      this.#take(this.frameSamples - this.#fill)
+      const chunk = this.#chunks[0]
+      if (chunk === undefined) break
+      this.#take(chunk, this.frameSamples - this.#fill)
     }
     if (this.#fill < this.frameSamples) {
       // Pad only once the model has finished the item; otherwise wait for more audio.
@@ -260,9 +260,8 @@ export class Playout {
 
   #lastItemId: string | null = null
 
-  /** Moves about `wanted` output samples' worth of input into the frame or the spill. */
-  #take (wanted: number): void {
-    const chunk = this.#chunks[0]
+  /** Moves about `wanted` output samples' worth of input from `chunk` (the first queued) into the frame or the spill. */
+  #take (chunk: Chunk, wanted: number): void {
     const want24 = Math.max(1, Math.ceil(wanted * this.#ratio))
     const n = Math.min(want24, chunk.end - chunk.start)
     const input = chunk.pcm.subarray(chunk.start, chunk.start + n)

@@ -81,11 +81,11 @@ export function frameDbfs (pcm: Int16Array | Uint8Array): number {
   let sum = 0
   let n = 0
   if (pcm instanceof Int16Array) {
-    for (let i = 0; i < pcm.length; i++) sum += pcm[i] * pcm[i]
+    for (const s of pcm) sum += s * s
     n = pcm.length
   } else {
     for (let i = 0; i + 1 < pcm.length; i += 2) {
-      const v = ((pcm[i] | (pcm[i + 1] << 8)) << 16) >> 16
+      const v = ((pcm[i]! | (pcm[i + 1]! << 8)) << 16) >> 16 // i + 1 < length: both bytes exist
       sum += v * v
     }
     n = pcm.length >> 1
@@ -174,8 +174,9 @@ export class TurnTaker {
   /** The caller's final transcript of one item. */
   callerTranscript (itemId: string, text: string): void {
     const i = this.#waiting.findIndex(u => u.itemId === itemId)
-    if (i < 0) return
-    const [u] = this.#waiting.splice(i, 1)
+    const u = this.#waiting[i]
+    if (u === undefined) return
+    this.#waiting.splice(i, 1)
     this.#settle(u, text.trim())
   }
 
@@ -242,6 +243,9 @@ export class TurnTaker {
   #expire (): void {
     if (this.#waiting.length === 0) return
     const now = this.#o.now()
-    while (this.#waiting.length > 0 && this.#waiting[0].deadline <= now) this.#settle(this.#waiting.shift()!, null)
+    for (let u = this.#waiting[0]; u !== undefined && u.deadline <= now; u = this.#waiting[0]) {
+      this.#waiting.shift()
+      this.#settle(u, null)
+    }
   }
 }

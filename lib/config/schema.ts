@@ -34,12 +34,12 @@ export const configSchema = {
     OPENAI_VOICE: { type: 'string', minLength: 1, default: 'marin', description: 'assistant voice, e.g. marin, cedar, alloy, shimmer' },
     OPENAI_REASONING_EFFORT: { type: 'string', enum: ['', 'minimal', 'low', 'medium', 'high', 'xhigh'], default: '', description: 'reasoning effort of reasoning-capable Realtime models (gpt-realtime-2 family): minimal, low, medium, high or xhigh; empty = the model\'s default (not sent)' },
     OPENAI_TURN_DETECTION: { type: 'string', enum: ['server_vad', 'semantic_vad'], default: 'server_vad', description: 'server_vad (fast, silence based) or semantic_vad (waits for the caller to finish the thought)' },
-    OPENAI_TRANSCRIPTION_MODEL: { type: 'string', default: 'gpt-live-transcribe', description: 'model transcribing the caller, e.g. gpt-live-transcribe (empty = no input transcription)' },
+    OPENAI_TRANSCRIPTION_MODEL: { type: 'string', default: 'gpt-transcribe', description: 'model transcribing the caller\'s committed turns, e.g. gpt-transcribe or gpt-live-transcribe (empty = no input transcription)' },
     TRANSCRIPTION_LANGUAGE: { type: 'string', default: 'ja', description: 'ISO-639-1 language of the callers, e.g. ja or en' },
     OPENAI_NOISE_REDUCTION: { type: 'string', enum: ['near_field', 'far_field', 'off'], default: 'near_field', description: 'near_field (handsets), far_field (speakerphones) or off' },
     TURN_PROFILE: { type: 'string', enum: ['standard', 'patient'], default: 'standard', description: 'standard, or patient (older callers: longer pauses, louder threshold, longer aizuchi before the assistant gives way); see docs/turn-taking.md' },
     BARGE_IN_MIN_MS: { type: 'integer', minimum: 0, maximum: 3000, default: 0, description: 'ms of caller speech over the assistant that make an interruption (shorter = a backchannel), 20-3000; 0 = the profile\'s (standard 400, patient 600)' },
-    BACKCHANNEL_WORDS: { type: 'string', default: '', description: 'extra backchannel words (aizuchi, comma-separated) that never interrupt the assistant; the built-in list is in lib/call/backchannels.ts' },
+    BACKCHANNEL_WORDS: { type: 'string', default: '', description: 'extra backchannel words (Japanese, comma-separated) that never interrupt the assistant; the built-in list is in lib/call/backchannels.ts' },
     IDLE_PROMPT_SECONDS: { type: 'integer', minimum: 0, maximum: 120, default: 8, description: 'seconds of caller silence after the assistant finished before it checks in once (then says goodbye after the same again); 0 = never' },
 
     TOOLS_FILE: { type: 'string', default: './tools.json', description: 'JSON file declaring the custom tools TOOLS_WEBHOOK_URL runs (see tools.example.json)' },
@@ -49,7 +49,7 @@ export const configSchema = {
     VONAGE_TRANSFER_NUMBER: { type: 'string', default: '', description: 'E.164 number transfer_call puts the caller through to, e.g. +81312345678 (empty, and no allowlist = no transfers)' },
     VONAGE_TRANSFER_ALLOWLIST: { type: 'string', default: '', description: 'comma-separated E.164 numbers the model may name for transfer_call, e.g. +81312345678,+81612345678' },
     DTMF_TO_MODEL: { type: 'boolean', default: true, description: 'tell the model about keypad presses ("the caller pressed 1"): true or false' },
-    LOG_TRANSCRIPTS: { type: 'boolean', default: true, description: 'log what the caller and the assistant said, turn by turn, and in the logged call record: true or false' },
+    LOG_TRANSCRIPTS: { type: 'boolean', default: false, description: 'also log what the caller and the assistant said (turn by turn, and in the logged call record): true or false; off by default so no words reach the logs (the record webhook keeps the transcript)' },
     CALL_RECORD_WEBHOOK_URL: { type: 'string', default: '', description: 'http(s) URL that receives each call record (POST JSON, signed); empty = records go to the log only' },
     CALL_RECORD_WEBHOOK_SECRET: { type: 'string', default: '', description: 'key of the X-Signature HMAC-SHA256 on call records (give the receiver the same value); empty = a derived key the receiver cannot check' },
     CALL_RECORD_WEBHOOK_RETRIES: { type: 'integer', minimum: 0, maximum: 10, default: 4, description: 'retries of a call record the webhook did not accept (backoff 1 s, 2 s, 4 s, ...)' },
@@ -202,4 +202,3 @@ export function checkConfig (raw: RawConfig): { config: AppConfig, problems: str
   if (raw.OPENAI_API_VERSION !== '' && raw.AZURE_OPENAI_ENDPOINT === '') problems.push('OPENAI_API_VERSION is set but AZURE_OPENAI_ENDPOINT is not — the api-version only applies to Azure OpenAI\'s preview endpoint; remove it for OpenAI')
   return { config: { ...raw, publicHost }, problems }
 }
-

@@ -43,9 +43,10 @@ function splitComment (lines: string[]): Comment {
     const line = raw.replace(/^#\s?/, '').trim()
     if (line === '') continue
     const pair = PAIR_RE.exec(line)
-    if (pair !== null && JA_RE.test(pair[1])) {
-      out.ja.push(pair[1])
-      out.en.push(pair[2])
+    // Neither group of PAIR_RE is optional: a match sets both.
+    if (pair !== null && JA_RE.test(pair[1]!)) {
+      out.ja.push(pair[1]!)
+      out.en.push(pair[2]!)
     } else if (JA_RE.test(line)) out.ja.push(line)
     else out.en.push(line)
   }
@@ -61,7 +62,7 @@ export function parseEnvExample (text: string): { groups: Group[], comments: Map
   for (const line of text.split(/\r?\n/)) {
     const header = HEADER_RE.exec(line)
     if (header !== null) {
-      const [ja, en] = header[1].split(/\s+\/\s+/)
+      const [ja = '', en] = header[1]!.split(/\s+\/\s+/) // the group is not optional
       groups.push({ ja, en: en ?? ja, names: [] })
       pending = []
       shared = null
@@ -70,9 +71,10 @@ export function parseEnvExample (text: string): { groups: Group[], comments: Map
     const setting = SETTING_RE.exec(line)
     if (setting !== null) {
       if (pending.length > 0) shared = splitComment(pending)
-      comments.set(setting[1], shared ?? { ja: [], en: [] })
+      const name = setting[1]! // the group is not optional
+      comments.set(name, shared ?? { ja: [], en: [] })
       if (groups.length === 0) groups.push({ ja: 'その他', en: 'Other', names: [] })
-      groups[groups.length - 1].names.push(setting[1])
+      groups[groups.length - 1]!.names.push(name) // never empty: pushed just above when it was
       pending = []
       continue
     }
@@ -98,7 +100,7 @@ function joinJapanese (lines: string[]): string {
 /** Capitalises a leading plain word, never a value such as server_vad or near_field. */
 function sentence (text: string): string {
   const t = text.trim()
-  return /^[a-z]+(?=[\s,;:]|$)/.test(t) ? t[0].toUpperCase() + t.slice(1) : t
+  return /^[a-z]+(?=[\s,;:]|$)/.test(t) ? t.charAt(0).toUpperCase() + t.slice(1) : t
 }
 
 export interface SettingsDoc {
@@ -135,11 +137,12 @@ export function renderSettingsDoc (src: SettingsSource): SettingsDoc {
     const head = lang === 'ja' ? '| 変数 | 既定値 | 説明 |' : '| Name | Default | Description |'
     const lines = [`### ${lang === 'ja' ? g.ja : g.en}`, '', head, '|:--|:--|:--|']
     for (const name of g.names) {
-      const def = src.properties[name].default
+      const prop = src.properties[name]! // names are filtered to the schema's, or come from it (missing)
+      const def = prop.default
       const comment = comments.get(name) ?? { ja: [], en: [] }
       const text = lang === 'ja'
         ? joinJapanese(comment.ja)
-        : sentence(src.properties[name].description ?? comment.en.join(' '))
+        : sentence(prop.description ?? comment.en.join(' '))
       if (text === '') problems.push(`${name} has no ${lang === 'ja' ? 'Japanese comment in .env.example' : 'description in lib/config/schema.ts nor English comment in .env.example'}`)
       const required = src.required.includes(name)
       const shownDefault = def === undefined || def === ''

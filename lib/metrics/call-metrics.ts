@@ -33,7 +33,7 @@ export class CallMetrics {
   constructor (activeCalls: () => number) {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry })
-    new Gauge({ name: 'bridge_active_calls', help: 'Calls in progress on this machine (prepared or connected)', registers, collect () { this.set(activeCalls()) } })
+    this.registry.registerMetric(new Gauge({ name: 'bridge_active_calls', help: 'Calls in progress on this machine (prepared or connected)', registers: [], collect () { this.set(activeCalls()) } }))
     this.#calls = new Counter({ name: 'bridge_calls_total', help: 'Calls ended, by direction and outcome', labelNames: ['direction', 'outcome'], registers })
     this.#upstreamFailures = new Counter({ name: 'bridge_upstream_failures_total', help: 'Calls the model\'s connection failed or closed under, by cause', labelNames: ['cause'], registers })
     this.#bargeIns = new Counter({ name: 'bridge_barge_ins_total', help: 'Caller speech that cut the assistant off', registers })

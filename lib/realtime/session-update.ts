@@ -38,6 +38,19 @@ export function describeCall (c: CallContext): string {
   return lines.join('\n')
 }
 
+/**
+ * Models that take the `languages` list of hints instead of the legacy `language`
+ * (official schema, AudioTranscription.languages: "Supported by gpt-transcribe
+ * and gpt-live-transcribe"); dated snapshots share their model's name as prefix.
+ */
+const LANGUAGES_MODELS = ['gpt-transcribe', 'gpt-live-transcribe']
+
+/** `audio.input.transcription` for the model: `languages: [lang]` on the new models, `language` on the older ones. */
+export function transcription (model: string, language: string): Record<string, unknown> {
+  const listsLanguages = LANGUAGES_MODELS.some(m => model === m || model.startsWith(`${m}-`))
+  return listsLanguages ? { model, languages: [language] } : { model, language }
+}
+
 /** The GA `session.update` for a phone call: 24 kHz PCM both ways, VAD, transcription. */
 export function sessionUpdate (s: SessionSettings, call: CallContext): SessionUpdateEvent {
   const turnDetection = turnDetectionFor(s.turnDetection, s.turnProfile ?? TURN_PROFILES.standard, s.bridgeDecides === true)
@@ -47,7 +60,7 @@ export function sessionUpdate (s: SessionSettings, call: CallContext): SessionUp
   }
   // Off is the API's default (null); the official schema types the field as an object only, so off leaves it out.
   if (s.noiseReduction !== 'off') input.noise_reduction = { type: s.noiseReduction }
-  if (s.transcriptionModel !== '') input.transcription = { model: s.transcriptionModel, language: s.transcriptionLanguage }
+  if (s.transcriptionModel !== '') input.transcription = transcription(s.transcriptionModel, s.transcriptionLanguage)
   const session: Record<string, unknown> = {
     type: 'realtime',
     instructions: s.persona + describeCall(call),

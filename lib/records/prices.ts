@@ -19,6 +19,7 @@ export const REALTIME_PRICES: Readonly<Record<string, Prices>> = {
 
 /** Transcription models: USD per minute of caller audio. */
 export const TRANSCRIPTION_PRICES_PER_MINUTE: Readonly<Record<string, number>> = {
+  'gpt-transcribe': 0.0045,
   'gpt-live-transcribe': 0.017,
   'gpt-realtime-whisper': 0.017,
   // Shut down on 2027-02-26 (OpenAI's deprecations page); estimated per-minute list prices.
@@ -29,7 +30,7 @@ export const TRANSCRIPTION_PRICES_PER_MINUTE: Readonly<Record<string, number>> =
 
 /** Models we have no price for are estimated at the default model's prices. */
 const FALLBACK_MODEL = 'gpt-realtime-2.1'
-const FALLBACK_TRANSCRIPTION = 'gpt-live-transcribe'
+const FALLBACK_TRANSCRIPTION = 'gpt-transcribe'
 
 export interface PriceSettings {
   OPENAI_MODEL: string

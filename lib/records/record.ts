@@ -73,46 +73,20 @@ interface Slot extends Turn {
 }
 
 /**
- * Follows one call's Realtime events and keeps the conversation in order.
+ * Follows one call's session events and keeps the conversation in order.
  * Input transcription runs apart from responses, so a caller's words can be
  * transcribed after the assistant has answered them: each turn takes its
- * place when its item appears (input_audio_buffer.committed,
- * response.output_item.added) and its text when the transcript arrives.
+ * place when its item appears (session 'turn') and its text when its
+ * 'transcript' arrives.
  */
 export class CallRecorder {
   readonly startedAt = Date.now()
   readonly #slots: Slot[] = []
   readonly #byItem = new Map<string, Slot>()
   dtmfCount = 0
-  /** Cached input split by modality, when response.done reports it. */
+  /** Cached input split by modality, from the call's usage when response.done reports it. */
   cachedAudio = 0
   cachedText = 0
-
-  /** Returns the turn completed by this event, if any (to be logged). */
-  onEvent (e: { type: string, [k: string]: unknown }): Turn | null {
-    switch (e.type) {
-      case 'input_audio_buffer.committed':
-        if (typeof e.item_id === 'string') this.#slot(e.item_id, 'caller')
-        return null
-      case 'response.output_item.added': {
-        const item = e.item as { id?: unknown, type?: unknown, role?: unknown } | undefined
-        if (item?.type === 'message' && item.role === 'assistant' && typeof item.id === 'string') this.#slot(item.id, 'assistant')
-        return null
-      }
-      case 'conversation.item.input_audio_transcription.completed':
-        return typeof e.item_id === 'string' ? this.#fill(e.item_id, 'caller', e.transcript) : null
-      case 'response.output_audio_transcript.done':
-        return typeof e.item_id === 'string' ? this.#fill(e.item_id, 'assistant', e.transcript) : null
-      case 'response.done': {
-        const d = (e.response as { usage?: { input_token_details?: { cached_tokens_details?: { audio_tokens?: unknown, text_tokens?: unknown } } } } | undefined)?.usage?.input_token_details?.cached_tokens_details
-        if (typeof d?.audio_tokens === 'number') this.cachedAudio += d.audio_tokens
-        if (typeof d?.text_tokens === 'number') this.cachedText += d.text_tokens
-        return null
-      }
-      default:
-        return null
-    }
-  }
 
   /** A turn took its place (session 'turn'). */
   placed (itemId: string, role: Turn['role']): void { this.#slot(itemId, role) }

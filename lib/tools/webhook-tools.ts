@@ -161,7 +161,7 @@ export function webhookTool (spec: CustomToolSpec, o: WebhookToolOptions): ToolD
         }
       }
       if (res.status < 200 || res.status > 299) {
-        const said = (value as { error?: unknown, message?: unknown } | undefined)
+        const said = value as { error?: unknown, message?: unknown } | undefined
         const detail = typeof said?.message === 'string' ? said.message : typeof said?.error === 'string' ? said.error : ''
         throw new ToolError('tool_service_error', `The tool service answered HTTP ${res.status}${detail !== '' ? `: ${detail.slice(0, 300)}` : ''}.`)
       }

@@ -41,7 +41,7 @@ export class Histogram {
   /** Records a value in µs (negative values count as 0). */
   record (us: number): void {
     const v = us > 0 ? (us < 2 ** 31 ? Math.round(us) : 2 ** 31 - 1) : 0
-    this.counts[indexOf(v)]++
+    this.counts[indexOf(v)]!++ // indexOf maps every 31-bit value into the buckets
     this.n++
     this.sum += v
     if (v > this.max) this.max = v
@@ -54,9 +54,9 @@ export class Histogram {
 
   merge (o: Histogram | HistogramJson): this {
     if (o instanceof Histogram) {
-      for (let i = 0; i < BUCKETS; i++) this.counts[i] += o.counts[i]!
+      for (let i = 0; i < BUCKETS; i++) this.counts[i]! += o.counts[i]!
     } else {
-      for (const [i, c] of o.b) this.counts[i] += c
+      for (const [i, c] of o.b) this.counts[i]! += c
     }
     this.n += o.n
     this.sum += o.sum

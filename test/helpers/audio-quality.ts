@@ -5,17 +5,17 @@
 /** Full-scale reference for int16 signals (0 dBFS = a sine of this peak amplitude). */
 export const FULL_SCALE = 32767
 
-export function dbfsToAmplitude(dbfs: number): number {
+export function dbfsToAmplitude (dbfs: number): number {
   return FULL_SCALE * 10 ** (dbfs / 20)
 }
 
 /** An int16 sine (rounded, so it carries int16 quantisation like real call audio). */
-export function sineInt16(
+export function sineInt16 (
   freqHz: number,
   rate: number,
   samples: number,
   dbfs = -6,
-  phase = 0,
+  phase = 0
 ): Int16Array {
   const amp = dbfsToAmplitude(dbfs)
   const w = (2 * Math.PI * freqHz) / rate
@@ -43,11 +43,11 @@ type Samples = ArrayLike<number>
  * so only amplitude, phase and offset are unknown; the group delay is absorbed
  * by the phase. `skip` drops the filter's start-up transient.
  */
-export function fitSine(x: Samples, freqHz: number, rate: number, skip = 0, end = x.length): SineFit {
+export function fitSine (x: Samples, freqHz: number, rate: number, skip = 0, end = x.length): SineFit {
   const w = (2 * Math.PI * freqHz) / rate
   // Normal equations for the basis [cos, sin, 1].
-  let cc = 0, cs = 0, c1 = 0, ss = 0, s1 = 0, n = 0
-  let cy = 0, sy = 0, y1 = 0
+  let cc = 0; let cs = 0; let c1 = 0; let ss = 0; let s1 = 0; let n = 0
+  let cy = 0; let sy = 0; let y1 = 0
   for (let i = skip; i < end; i++) {
     const c = Math.cos(w * i)
     const s = Math.sin(w * i)
@@ -59,7 +59,7 @@ export function fitSine(x: Samples, freqHz: number, rate: number, skip = 0, end 
   if (n < 3) throw new Error('fitSine: need at least 3 samples after skip')
   const [a, b, dc] = solve3(
     [cc, cs, c1, cs, ss, s1, c1, s1, n],
-    [cy, sy, y1],
+    [cy, sy, y1]
   )
   let res = 0
   for (let i = skip; i < end; i++) {
@@ -71,7 +71,7 @@ export function fitSine(x: Samples, freqHz: number, rate: number, skip = 0, end 
 }
 
 /** Gaussian elimination with partial pivoting on a 3x3 system (row-major `m`). */
-function solve3(m: number[], v: number[]): [number, number, number] {
+function solve3 (m: number[], v: number[]): [number, number, number] {
   const a = [m.slice(0, 3).concat(v[0]!), m.slice(3, 6).concat(v[1]!), m.slice(6, 9).concat(v[2]!)]
   for (let col = 0; col < 3; col++) {
     let piv = col
@@ -94,13 +94,13 @@ function solve3(m: number[], v: number[]): [number, number, number] {
 }
 
 /** SINAD in dB: fitted sine power over the power of everything else (DC excluded). */
-export function sinadDb(x: Samples, freqHz: number, rate: number, skip = 0, end = x.length): number {
+export function sinadDb (x: Samples, freqHz: number, rate: number, skip = 0, end = x.length): number {
   const f = fitSine(x, freqHz, rate, skip, end)
   return 10 * Math.log10(f.signalPower / Math.max(f.residualPower, 1e-30))
 }
 
 /** RMS level in dBFS (relative to a full-scale sine's RMS), counting everything in the signal. */
-export function rmsDbfs(x: Samples, skip = 0, end = x.length): number {
+export function rmsDbfs (x: Samples, skip = 0, end = x.length): number {
   let sum = 0
   for (let i = skip; i < end; i++) sum += x[i]! * x[i]!
   const ms = sum / Math.max(1, end - skip)
@@ -108,7 +108,7 @@ export function rmsDbfs(x: Samples, skip = 0, end = x.length): number {
 }
 
 /** Level in dBFS of the component at one frequency (fitted sine amplitude), ignoring everything else. */
-export function toneLevelDbfs(x: Samples, freqHz: number, rate: number, skip = 0, end = x.length): number {
+export function toneLevelDbfs (x: Samples, freqHz: number, rate: number, skip = 0, end = x.length): number {
   const { amplitude } = fitSine(x, freqHz, rate, skip, end)
   return 20 * Math.log10(Math.max(amplitude, 1e-30) / FULL_SCALE)
 }
@@ -117,7 +117,7 @@ export function toneLevelDbfs(x: Samples, freqHz: number, rate: number, skip = 0
  * Where a tone at `freqHz` lands after sampling at `rate` (folding around Nyquist);
  * used to find an out-of-band tone's alias in a resampler's output.
  */
-export function aliasHz(freqHz: number, rate: number): number {
+export function aliasHz (freqHz: number, rate: number): number {
   const f = ((freqHz % rate) + rate) % rate
   return f > rate / 2 ? rate - f : f
 }

@@ -32,7 +32,8 @@ export async function build (t: TestContext, env: Record<string, string | number
       cb()
     }
   })
-  const logger = pino({ ...loggerOptions('info', false) }, sink)
+  // LOG_LEVEL in env lowers the level of what is kept (e.g. trace, to check nothing at all leaks).
+  const logger = pino({ ...loggerOptions(String(env.LOG_LEVEL ?? 'info'), false) }, sink)
   const app = await buildApp({ config: { data: { ...baseEnv, ...env }, env: false, dotenv: false }, logger })
   t.after(() => app.close())
   await app.ready()

@@ -51,7 +51,7 @@ export async function spawnServer (t: TestContext, env: Record<string, string>, 
     if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`server did not listen in 20 s:\n${out}`) }
     // Quieter log levels do not say it: ask.
     if (await request(`http://127.0.0.1:${port}`, 'GET', '/health').then(r => r.status === 200, () => false)) break
-    await new Promise(r => setTimeout(r, 50))
+    await new Promise(resolve => setTimeout(resolve, 50))
   }
   t.after(async () => { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited } })
   return {
@@ -113,15 +113,4 @@ export async function dial (port: number, ncco: Array<Record<string, any>>): Pro
   if (connect === undefined) throw new Error(`NCCO has no connect action: ${JSON.stringify(ncco)}`)
   const uri = String(connect.endpoint[0].uri).replace(/^wss:\/\/[^/]+/, `ws://127.0.0.1:${port}`)
   return await VonageMediaClient.connect(uri, { rate: 16000 })
-}
-
-/** A seeded PRNG (mulberry32), so a failing fuzz run can be replayed with its seed. */
-export function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = Math.imul(a ^ (a >>> 15), 1 | a)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
 }

@@ -18,8 +18,8 @@ test('a call placed as Vonage places it talks with the model through the server 
   })
   assert.equal(res.status, 200)
   const ncco = await res.json() as Array<Record<string, any>>
-  assert.equal(ncco[0].action, 'talk')
-  const ep = ncco[1].endpoint[0]
+  assert.equal(ncco[0]!.action, 'talk')
+  const ep = ncco[1]!.endpoint[0]
   assert.equal(ep['content-type'], 'audio/l16;rate=16000')
 
   // 2. The NCCO's WebSocket, opened where Vonage would open it (TLS is Fly's or ngrok's job).

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto'
 import { startFakeRealtime, waitFor } from '../fakes/realtime-server.js'
 import { assistantPcm24k, callerPcm16k } from '../helpers/call-rig.js'
 import { build } from '../helpers/build.js'
-import { spawnServer, answer, dial, request, logLines, prng } from '../helpers/process.js'
+import { spawnServer, answer, dial, request, logLines } from '../helpers/process.js'
+import { prng } from '../helpers/prng.js'
 import { frame, maskKey, writeHeader, OP_BINARY, OP_TEXT, OP_PING, OP_CLOSE } from '../helpers/ws-frame.js'
 
 /**
@@ -75,7 +76,7 @@ test(`fuzz (seed ${SEED}): random requests and media frames; the server stays up
     () => JSON.stringify({ uuid: junk(20), from: junk(12), to: junk(12), status: pick(['completed', 'answered', 'failed', junk(5)]) }),
     () => '{"uuid":' + junk(int(30)),
     () => randomBytes(int(2000)).toString('latin1'),
-    () => '[' .repeat(5000) + ']'.repeat(5000),
+    () => '['.repeat(5000) + ']'.repeat(5000),
     () => '{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}',
     () => 'x'.repeat(70 * 1024), // over the body limit
     () => '',
@@ -158,15 +159,16 @@ test(`fuzz (seed ${SEED}): random requests and media frames; the server stays up
       else if (what < 9) socket.write(frame(OP_BINARY, Buffer.from(callerPcm16k.buffer, callerPcm16k.byteOffset, 640), true))
       else if (i >= 8) {
         // Protocol errors end the connection: only on the last few sockets.
-        const bad = Buffer.alloc(20)
+        const claims2GiB = Buffer.alloc(20)
+        writeHeader(claims2GiB, 0, OP_BINARY, 0x7fffffff, maskKey())
         const kind = int(5)
         if (kind === 0) socket.write(frame(OP_TEXT, Buffer.from([0xc3, 0x28, 0xa0, 0xa1]), true)) // invalid UTF-8
         else if (kind === 1) socket.write(frame(OP_BINARY, randomBytes(10), false)) // unmasked client frame
-        else if (kind === 2) { writeHeader(bad, 0, OP_BINARY, 0x7fffffff, maskKey()); socket.write(bad) } // claims 2 GiB
+        else if (kind === 2) socket.write(claims2GiB) // a header that claims 2 GiB
         else if (kind === 3) socket.write(Buffer.from([0x70 | OP_TEXT, 0x80, 0, 0, 0, 0])) // reserved bits set
         else socket.write(frame(OP_CLOSE, randomBytes(int(40)), true))
       }
-      if (k % 10 === 9) await new Promise(r => setTimeout(r, 5))
+      if (k % 10 === 9) await new Promise(resolve => setTimeout(resolve, 5))
     }
     socket.destroy()
     await closed

@@ -26,14 +26,14 @@ test('a call holds a conversation: caller audio reaches the model, the greeting 
   assert.deepEqual(types.slice(0, 2), ['session.update', 'response.create'])
   assert.deepEqual(conn.invalid, [], 'every event the bridge sent is a valid GA client event')
   assert.deepEqual(rig.fake.selfInvalid, [])
-  const session = conn.events[0].session as Record<string, any>
+  const session = conn.events[0]!.session as Record<string, any>
   assert.equal(session.type, 'realtime')
   assert.deepEqual(session.audio.input.format, { type: 'audio/pcm', rate: 24000 })
   assert.deepEqual(session.audio.output.format, { type: 'audio/pcm', rate: 24000 })
   assert.equal(session.audio.output.voice, 'marin')
   assert.equal(session.audio.input.turn_detection.type, 'server_vad')
   assert.deepEqual(session.audio.input.noise_reduction, { type: 'near_field' })
-  assert.deepEqual(session.audio.input.transcription, { model: 'gpt-live-transcribe', language: 'ja' })
+  assert.deepEqual(session.audio.input.transcription, { model: 'gpt-transcribe', languages: ['ja'] }, 'the default model takes the languages list')
   assert.match(session.instructions, /チャッピー/)
   assert.match(session.instructions, /末尾 5678/)
   assert.doesNotMatch(session.instructions, /8012345678/)
@@ -90,13 +90,13 @@ test('pacing: after the lead, one frame per 20 ms and never a burst', async (t) 
   const client = await rig.dial(await rig.answer())
   await waitFor(() => client.frames.length >= 150, 6000, 'frames')
   const at = client.frames.map(f => f.at)
-  const spread = at[149] - at[0]
+  const spread = at[149]! - at[0]!
   // 3 s of audio with 100 ms queued ahead arrives over about 2.9 s, not in a burst.
   assert.ok(spread > 2600, `3 s of audio arrived over ${spread.toFixed(0)} ms`)
   const maxIn100 = (from: number): number => {
     let max = 0
     for (let i = from, j = from; i < at.length; i++) {
-      while (at[i] - at[j] >= 100) j++
+      while (at[i]! - at[j]! >= 100) j++
       max = Math.max(max, i - j + 1)
     }
     return max

@@ -1,7 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { assistantPcm24k, settled } from '../../helpers/call-rig.js'
-import { conversationRig, type ConversationRig } from '../../helpers/conversation.js'
+import { assistantPcm24k, settled, conversationRig, type ConversationRig } from '../../helpers/call-rig.js'
 import { waitFor } from '../../fakes/realtime-server.js'
 import { build } from '../../helpers/build.js'
 

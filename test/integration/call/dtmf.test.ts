@@ -1,9 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { conversationRig } from '../../helpers/conversation.js'
 import { once } from 'node:events'
 import { waitFor } from '../../fakes/realtime-server.js'
-import { settled } from '../../helpers/call-rig.js'
+import { conversationRig, settled } from '../../helpers/call-rig.js'
 
 function userMessages (events: Array<{ type: string, [k: string]: unknown }>): Array<{ index: number, text: string }> {
   return events.flatMap((e, index) => {

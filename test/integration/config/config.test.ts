@@ -31,36 +31,36 @@ test('defaults fill every optional setting', async (t) => {
 test('missing OPENAI_API_KEY is named', async () => {
   const problems = await configProblems({})
   assert.equal(problems.length, 1)
-  assert.match(problems[0], /^OPENAI_API_KEY is required — /)
+  assert.match(problems[0]!, /^OPENAI_API_KEY is required — /)
 })
 
 test('empty OPENAI_API_KEY is named', async () => {
   const problems = await configProblems({ OPENAI_API_KEY: '' })
-  assert.match(problems[0], /^OPENAI_API_KEY must not be empty/)
+  assert.match(problems[0]!, /^OPENAI_API_KEY must not be empty/)
 })
 
 test('SERVER_URL accepts a bare host or one with https://, and rejects junk', async (t) => {
-  for (const [value, host] of [['abc.ngrok-free.app', 'abc.ngrok-free.app'], ['https://MyApp.fly.dev/', 'myapp.fly.dev'], ['localhost:3000', 'localhost:3000']]) {
+  for (const [value, host] of [['abc.ngrok-free.app', 'abc.ngrok-free.app'], ['https://MyApp.fly.dev/', 'myapp.fly.dev'], ['localhost:3000', 'localhost:3000']] as const) {
     const { app } = await build(t, { SERVER_URL: value })
     assert.equal(app.config.publicHost, host)
   }
   for (const bad of ['https://', 'not a host', 'ftp://x.y', 'abc.ngrok.app/path?q=1']) {
     const problems = await configProblems({ ...baseEnv, SERVER_URL: bad })
     assert.equal(problems.length, 1, bad)
-    assert.match(problems[0], /^SERVER_URL is malformed/)
+    assert.match(problems[0]!, /^SERVER_URL is malformed/)
   }
 })
 
 test('a rate other than 8000/16000/24000 is refused', async () => {
   const problems = await configProblems({ ...baseEnv, VONAGE_AUDIO_RATE: '44100' })
   assert.equal(problems.length, 1)
-  assert.match(problems[0], /^VONAGE_AUDIO_RATE .*8000, 16000 or 24000/)
+  assert.match(problems[0]!, /^VONAGE_AUDIO_RATE .*8000, 16000 or 24000/)
 })
 
 test('a private key path that does not exist is refused when outbound settings are given', async () => {
   const problems = await configProblems({ ...baseEnv, VONAGE_APPLICATION_ID: 'app-id', VONAGE_PRIVATE_KEY_PATH: './nope.key' })
   assert.equal(problems.length, 1)
-  assert.match(problems[0], /^VONAGE_PRIVATE_KEY_PATH .*nope\.key.*VONAGE_PRIVATE_KEY/)
+  assert.match(problems[0]!, /^VONAGE_PRIVATE_KEY_PATH .*nope\.key.*VONAGE_PRIVATE_KEY/)
 })
 
 test('every problem is reported at once, one line each', async () => {
@@ -74,5 +74,5 @@ test('every problem is reported at once, one line each', async () => {
 
 test('OPENAI_API_VERSION without Azure is a mistake', async () => {
   const problems = await configProblems({ ...baseEnv, OPENAI_API_VERSION: '2025-04-01-preview' })
-  assert.match(problems[0], /^OPENAI_API_VERSION .*AZURE_OPENAI_ENDPOINT/)
+  assert.match(problems[0]!, /^OPENAI_API_VERSION .*AZURE_OPENAI_ENDPOINT/)
 })

@@ -1,6 +1,5 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,9 +7,8 @@ import { runDoctor, formatChecks, exitCode } from '../../../lib/doctor/checks.js
 import { startFakeRealtime, waitFor, type FakeRealtime } from '../../fakes/realtime-server.js'
 import { startFakeVonage, type FakeVonage } from '../../fakes/vonage-rest.js'
 import { callRig } from '../../helpers/call-rig.js'
+import { APP_ID, privateKey, publicKey } from '../../helpers/keys.js'
 
-const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } })
-const APP_ID = '5f0c1c8e-1111-4222-8333-944455566677'
 const API_KEY = 'abcd1234'
 const API_SECRET = 'account-secret-1'
 const OPENAI_KEY = 'sk-test-doctor-0123456789'

@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
-import { conversationRig, startFakeWebhook, type ConversationRig } from '../../helpers/conversation.js'
+import { conversationRig, startFakeWebhook, type ConversationRig } from '../../helpers/call-rig.js'
 import { waitFor } from '../../fakes/realtime-server.js'
 import { estimateCost, type Prices } from '../../../lib/records/record.js'
 import { RecordSender } from '../../../lib/records/sender.js'
@@ -22,7 +22,7 @@ async function conversation (t: TestContext, env: Record<string, string | number
   const item = rig.fake.commitInput(rig.conn)
   rig.fake.setOptions({ transcript: ANSWER })
   await rig.fake.functionCall(rig.conn, { name: 'get_weather', arguments: '{"city":"東京"}' })
-  await waitFor(() => rig.logs.filter(l => l.msg === 'transcript').length >= (env.LOG_TRANSCRIPTS === false ? 0 : 2) && rig.responseCreates().length === 2, 3000, 'the reply')
+  await waitFor(() => rig.logs.filter(l => l.msg === 'transcript').length >= (env.LOG_TRANSCRIPTS === true ? 2 : 0) && rig.responseCreates().length === 2, 3000, 'the reply')
   rig.fake.transcribeInput(rig.conn, CALLER, item)
   await waitFor(() => rig.media.frames.length >= 40, 3000, 'both answers played')
   await rig.media.close()
@@ -31,7 +31,7 @@ async function conversation (t: TestContext, env: Record<string, string | number
 }
 
 test('transcripts: each turn logged at info with the call id; the record keeps conversation order, sums usage and prices it', async (t) => {
-  const rig = await conversation(t, { OPENAI_MODEL: 'gpt-realtime' }) // priced from the table (lib/records/prices.ts)
+  const rig = await conversation(t, { OPENAI_MODEL: 'gpt-realtime', LOG_TRANSCRIPTS: true }) // priced from the table (lib/records/prices.ts)
   const lines = rig.logs.filter(l => l.msg === 'transcript')
   assert.deepEqual(lines.map(l => [l.role, l.text]), [['assistant', GREETING], ['assistant', ANSWER], ['caller', CALLER]], 'logged as transcribed')
   assert.ok(lines.every(l => l.level === 30 && l.callId === rig.uuid))
@@ -82,15 +82,27 @@ test('transcripts: each turn logged at info with the call id; the record keeps c
   assert.deepEqual(rig.fake.selfInvalid, [])
 })
 
-test('LOG_TRANSCRIPTS=false: no transcript lines, and the logged record keeps counts but not the words', async (t) => {
-  const rig = await conversation(t, { LOG_TRANSCRIPTS: false, PRICE_AUDIO_OUTPUT_PER_1M: 100 })
+test('by default (LOG_TRANSCRIPTS unset) no word of the call reaches any log line, at any level; the webhook record keeps the transcript', async (t) => {
+  const hook = await startFakeWebhook(t)
+  const rig = await conversation(t, { LOG_LEVEL: 'trace', CALL_RECORD_WEBHOOK_URL: hook.url, CALL_RECORD_WEBHOOK_SECRET: 'record-secret-0123456789', PRICE_AUDIO_OUTPUT_PER_1M: 100 })
+  assert.equal(rig.app.config.LOG_TRANSCRIPTS, false, 'the default is off')
   assert.equal(rig.logs.filter(l => l.msg === 'transcript').length, 0)
   const record = rig.logs.find(l => l.msg === 'call record')!.record as Record<string, any>
   assert.equal(record.transcript, undefined)
   assert.deepEqual(record.turns, { caller: 1, assistant: 2 })
   const text = JSON.stringify(rig.logs)
-  for (const words of [GREETING, ANSWER, CALLER]) assert.ok(!text.includes(words))
+  assert.equal(rig.app.log.level, 'trace', 'every line the app wrote was kept')
+  for (const words of [GREETING, ANSWER, CALLER]) assert.ok(!text.includes(words), `"${words}" is not in the log`)
   assert.equal(record.cost.audioOutput, 0.0016, 'PRICE_* settings are used')
+  await waitFor(() => hook.received.length === 1, 5000, 'the webhook record')
+  assert.deepEqual(hook.received[0]!.body.transcript.map((x: { text: string }) => x.text), [GREETING, CALLER, ANSWER], 'the webhook keeps the words')
+})
+
+test('LOG_TRANSCRIPTS=false said outright: the same', async (t) => {
+  const rig = await conversation(t, { LOG_TRANSCRIPTS: false })
+  assert.equal(rig.logs.filter(l => l.msg === 'transcript').length, 0)
+  const text = JSON.stringify(rig.logs)
+  for (const words of [GREETING, ANSWER, CALLER]) assert.ok(!text.includes(words))
 })
 
 test('the record webhook: HMAC-signed raw body, retried with backoff after a 503, the call never waits for it', async (t) => {

@@ -28,7 +28,7 @@ test('tokens name the machine holding the call (FLY_MACHINE_ID)', async (t) => {
   const r = await callRig(t, { FLY_MACHINE_ID: 'a1' })
   const ncco = await r.answer({ uuid: 'named-1' })
   const connect = ncco.find(a => a.action === 'connect')!
-  const token = decodeURIComponent(String(connect.endpoint[0].uri).split('token=')[1])
+  const token = decodeURIComponent(String(connect.endpoint[0].uri).split('token=')[1]!)
   const check = r.app.mediaTokens.verify(token)
   assert.ok(check.ok)
   assert.equal(check.claims.m, 'a1')

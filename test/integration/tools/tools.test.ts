@@ -12,8 +12,7 @@ import { ToolError, type ToolContext, type ToolDefinition } from '../../../lib/t
 import { signBody, verifyBodySignature } from '../../../lib/security/hmac.js'
 import { ConfigError } from '../../../lib/config/schema.js'
 import { build } from '../../helpers/build.js'
-import { conversationRig, startFakeWebhook } from '../../helpers/conversation.js'
-import { settled } from '../../helpers/call-rig.js'
+import { conversationRig, startFakeWebhook, settled } from '../../helpers/call-rig.js'
 import { waitFor } from '../../fakes/realtime-server.js'
 
 const noopLog = { info () {}, warn () {}, error () {}, debug () {} }

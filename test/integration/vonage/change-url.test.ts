@@ -1,6 +1,5 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -8,9 +7,8 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { changeUrl, runChangeUrl, ChangeUrlError } from '../../../lib/vonage/change-url.js'
 import { startFakeVonage, type FakeVonage } from '../../fakes/vonage-rest.js'
+import { APP_ID, publicKey } from '../../helpers/keys.js'
 
-const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } })
-const APP_ID = '5f0c1c8e-1111-4222-8333-944455566677'
 const API_KEY = 'abcd1234'
 const API_SECRET = 'account-secret-1'
 

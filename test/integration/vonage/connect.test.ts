@@ -1,18 +1,12 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { generateKeyPairSync } from 'node:crypto'
 import { build, type Built } from '../../helpers/build.js'
+import { APP_ID, privateKey, publicKey } from '../../helpers/keys.js'
 import { startFakeVonage, type FakeVonage } from '../../fakes/vonage-rest.js'
 import { startServer } from '../../fakes/server-process.js'
 import { deriveTokenKey } from '../../../lib/security/tokens.js'
 import { decodeOutboundContext } from '../../../lib/vonage/outbound-context.js'
 
-const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  publicKeyEncoding: { type: 'spki', format: 'pem' }
-})
-const APP_ID = '5f0c1c8e-1111-4222-8333-944455566677'
 const TO = '+818012345678'
 const FROM = '+815031023332'
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/

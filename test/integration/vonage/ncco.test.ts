@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
 import { build } from '../../helpers/build.js'
 import { startFakeRealtime } from '../../fakes/realtime-server.js'
 import { BUSY_MESSAGE, UNAVAILABLE_MESSAGE } from '../../../lib/vonage/ncco.js'
@@ -112,7 +113,7 @@ test('a completed call leg ends its session', async (t) => {
   const conn = await fake.nextConnection()
   await app.inject({ method: 'POST', url: '/event', payload: { uuid: 'leg-c', status: 'completed' } })
   assert.equal(app.calls.size, 0)
-  await new Promise(r => setTimeout(r, 200))
+  if (conn.closedAt === null) await once(conn.ws, 'close')
   assert.notEqual(conn.closedAt, null)
 })
 

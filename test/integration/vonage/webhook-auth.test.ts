@@ -1,17 +1,16 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { createHash, createHmac, generateKeyPairSync, randomUUID } from 'node:crypto'
+import { createHash, createHmac, randomUUID } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../../app.js'
 import { loggerOptions } from '../../../lib/log/logger.js'
 import { baseEnv } from '../../helpers/build.js'
+import { APP_ID, privateKey } from '../../helpers/keys.js'
 import { UNSIGNED_WARNING } from '../../../plugins/webhook-auth.js'
 
 const SECRET = 'sig-secret-0123456789abcdef0123456789'
-const APP_ID = '5f0c1c8e-1111-4222-8333-944455566677'
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } })
 
 /** Signs like Vonage does (HS256 over base64url JSON), independently of @vonage/jwt. */
 function sign (claims: Record<string, unknown>, secret = SECRET, header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' }): string {

@@ -2,20 +2,21 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createResampler, maxOutputSamples, type Rate } from '../../../lib/audio/resampler.js'
 import { rmsDbfs, sinadDb, sineInt16, toneLevelDbfs } from '../../helpers/audio-quality.js'
+import { prng } from '../../helpers/prng.js'
 
 const SECONDS = 0.5
 /** Skip the filter's start-up transient (its group delay is well under 2 ms). */
 const SKIP_SECONDS = 0.02
 
 /** Feed a signal through a fresh resampler in 20 ms frames, the way the bridge does, and collect the output. */
-function run(inRate: Rate, outRate: Rate, x: Int16Array, frame = inRate / 50): Int16Array {
+function run (inRate: Rate, outRate: Rate, x: Int16Array, frame = inRate / 50): Int16Array {
   const r = createResampler(inRate, outRate)
   const parts: Int16Array[] = []
   for (let i = 0; i < x.length; i += frame) parts.push(r.process(x.subarray(i, i + frame)).slice())
   return concat(parts)
 }
 
-function concat(parts: Int16Array[]): Int16Array {
+function concat (parts: Int16Array[]): Int16Array {
   const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0))
   let o = 0
   for (const p of parts) {
@@ -25,21 +26,9 @@ function concat(parts: Int16Array[]): Int16Array {
   return out
 }
 
-/** Deterministic PRNG so a failure reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Speech-band tone plus loud white noise: exercises every phase and the clamp. */
-function testSignal(rate: number, samples: number, seed: number): Int16Array {
-  const rnd = mulberry32(seed)
+function testSignal (rate: number, samples: number, seed: number): Int16Array {
+  const rnd = prng(seed)
   const x = new Int16Array(samples)
   for (let i = 0; i < samples; i++) {
     const v = 20000 * Math.sin((2 * Math.PI * 440 * i) / rate) + 30000 * (rnd() * 2 - 1)
@@ -49,14 +38,14 @@ function testSignal(rate: number, samples: number, seed: number): Int16Array {
 }
 
 /** Attenuation in dB of a tone through a resampler: input RMS minus everything that comes out. */
-function attenuationDb(inRate: Rate, outRate: Rate, freq: number, resample = run): number {
+function attenuationDb (inRate: Rate, outRate: Rate, freq: number, resample = run): number {
   const x = sineInt16(freq, inRate, inRate * SECONDS)
   const y = resample(inRate, outRate, x)
   return rmsDbfs(x) - rmsDbfs(y, Math.round(outRate * SKIP_SECONDS))
 }
 
 /** The obvious cheap alternative, as a reference that should NOT pass the stopband figure. */
-function linear(inRate: Rate, outRate: Rate, x: Int16Array): Int16Array {
+function linear (inRate: Rate, outRate: Rate, x: Int16Array): Int16Array {
   const step = inRate / outRate
   const n = Math.floor(((x.length - 1) * outRate) / inRate) + 1
   const y = new Int16Array(n)
@@ -129,7 +118,7 @@ for (const [inRate, outRate] of PAIRS) {
     const whole = createResampler(inRate, outRate).process(x).slice()
     assert.equal(whole.length, Math.ceil((x.length * outRate) / inRate))
 
-    const rnd = mulberry32(7)
+    const rnd = prng(7)
     const patterns: Array<() => number> = [
       () => 1,
       () => 7919,
@@ -140,7 +129,7 @@ for (const [inRate, outRate] of PAIRS) {
     for (const [p, nextSize] of patterns.entries()) {
       const r = createResampler(inRate, outRate)
       const parts: Int16Array[] = []
-      for (let i = 0; i < x.length; ) {
+      for (let i = 0; i < x.length;) {
         const n = Math.min(nextSize(), x.length - i)
         const y = r.process(x.subarray(i, i + n))
         assert.ok(y.length <= maxOutputSamples(inRate, outRate, n), `pattern ${p}: ${y.length} outputs for ${n} inputs exceeds the bound`)

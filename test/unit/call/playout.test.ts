@@ -58,7 +58,7 @@ test('a partial last frame waits for more audio until the item is done, then is 
   p.markDone('A')
   run(p, 120, 200, frames)
   assert.equal(frames.length, 2)
-  const last = new Int16Array(frames[1].buffer, frames[1].byteOffset, 480)
+  const last = new Int16Array(frames[1]!.buffer, frames[1]!.byteOffset, 480)
   assert.equal(last[239], 1000)
   assert.equal(last[240], 0)
 })

@@ -27,7 +27,7 @@ test('frameDbfs: full-scale square wave is 0 dBFS, silence is -100, a tenth of f
   // The bytes a session forwards, at an odd offset inside a larger buffer.
   const samples = new Int16Array(320).map((_, i) => (i % 2 === 0 ? 3277 : -3277))
   const bytes = Buffer.alloc(641)
-  for (let i = 0; i < samples.length; i++) bytes.writeInt16LE(samples[i], 1 + i * 2)
+  for (let i = 0; i < samples.length; i++) bytes.writeInt16LE(samples[i]!, 1 + i * 2)
   assert.equal(frameDbfs(bytes.subarray(1)), frameDbfs(samples))
 })
 
@@ -55,7 +55,7 @@ test('a 250 ms 「はい」 in the middle of a 4 s answer: no interrupt, no answ
   frames(1750, LINE_DBFS)
   turn.assistantSpeaking(false)
   assert.deepEqual(kinds(), ['duck', 'restore', 'backchannel'])
-  assert.deepEqual(decisions[2], { kind: 'backchannel', itemId: 'item_hai', voicedMs: 260, text: 'はい。', at: decisions[2].at })
+  assert.deepEqual(decisions[2], { kind: 'backchannel', itemId: 'item_hai', voicedMs: 260, text: 'はい。', at: decisions[2]!.at })
   assert.deepEqual(turn.stats, { backchannels: 1, noises: 0, interruptions: 0, responses: 0 })
 })
 
@@ -116,7 +116,7 @@ test('a short utterance that is not a backchannel interrupts when its words arri
   turn.speechStopped('item_iie')
   turn.callerTranscript('item_iie', 'いいえ')
   assert.deepEqual(kinds(), ['duck', 'restore', 'interrupt', 'respond'])
-  assert.deepEqual(decisions[2], { kind: 'interrupt', itemId: 'item_iie', voicedMs: 300, reason: 'words', text: 'いいえ', at: decisions[2].at })
+  assert.deepEqual(decisions[2], { kind: 'interrupt', itemId: 'item_iie', voicedMs: 300, reason: 'words', text: 'いいえ', at: decisions[2]!.at })
 })
 
 test('after a real utterance while the assistant is silent, respond exactly once', () => {
@@ -130,7 +130,7 @@ test('after a real utterance while the assistant is silent, respond exactly once
   turn.callerTranscript('item_q', 'あしたの午後三時に予約をお願いしたいのですが')
   frames(3000, LINE_DBFS)
   assert.deepEqual(kinds(), ['respond'])
-  assert.equal(decisions[0].kind === 'respond' && decisions[0].itemId, 'item_q')
+  assert.equal(decisions[0]?.kind === 'respond' && decisions[0].itemId, 'item_q')
   // The response is under way: the caller's next words over it are judged as over the assistant.
   turn.assistantSpeaking(true)
   turn.speechStarted('item_hai2')

@@ -15,7 +15,8 @@ test('the default models have prices in the table', () => {
 test('prices follow the model; a PRICE_* setting above 0 overrides its one price', () => {
   const p21 = pricesFor(defaults)
   assert.deepEqual(p21.tokens, { audioInput: 32, audioOutput: 64, textInput: 4, textOutput: 24, cachedInput: 0.4 })
-  assert.deepEqual(p21.transcription, { model: 'gpt-live-transcribe', perMinute: 0.017 })
+  assert.deepEqual(p21.transcription, { model: 'gpt-transcribe', perMinute: 0.0045 })
+  assert.equal(pricesFor({ ...defaults, OPENAI_TRANSCRIPTION_MODEL: 'gpt-live-transcribe' }).transcription?.perMinute, 0.017)
   assert.equal(p21.known, true)
   const mini = pricesFor({ OPENAI_MODEL: 'gpt-realtime-2.1-mini', OPENAI_TRANSCRIPTION_MODEL: '' })
   assert.equal(mini.tokens.audioOutput, 20)
@@ -35,7 +36,7 @@ test('the call record prices the transcribed caller audio per minute', () => {
   const stats: CallStats = { callId: 'c1', direction: 'inbound', from: '', to: '', reason: 'caller-hangup', durationMs: 130_000, callerAudioMs: 120_000, assistantAudioMs: 0, connectToFirstAudioMs: null, bargeIns: 0, droppedFrames: 0, lateDeltasDropped: 0, upstreamErrors: 0, overRateMs: 0, upstreamFailure: null, usage }
   const { tokens, transcription } = pricesFor(defaults)
   const record = buildCallRecord({ stats, call: { direction: 'inbound' }, recorder: new CallRecorder(), tools: [], prices: tokens, transcription })
-  assert.deepEqual(record.transcription, { model: 'gpt-live-transcribe', minutes: 2, usdPerMinute: 0.017, cost: 0.034 })
+  assert.deepEqual(record.transcription, { model: 'gpt-transcribe', minutes: 2, usdPerMinute: 0.0045, cost: 0.009 })
   const none = buildCallRecord({ stats, call: { direction: 'inbound' }, recorder: new CallRecorder(), tools: [], prices: tokens, transcription: null })
   assert.equal(none.transcription, undefined)
 })

@@ -11,9 +11,9 @@ const real = renderSettingsDoc({ properties, required: configSchema.required, en
 
 /** The rows of one language's tables: name → [default, description]. */
 function rows (markdown: string, lang: 'ja' | 'en'): Map<string, [string, string]> {
-  const [ja, en] = markdown.split(/^## English$/m)
+  const [ja = '', en = ''] = markdown.split(/^## English$/m)
   const out = new Map<string, [string, string]>()
-  for (const m of (lang === 'ja' ? ja : en).matchAll(/^\| `([A-Z0-9_]+)` \| (.*?) \| (.*?) \|$/gm)) out.set(m[1], [m[2], m[3]])
+  for (const m of (lang === 'ja' ? ja : en).matchAll(/^\| `([A-Z0-9_]+)` \| (.*?) \| (.*?) \|$/gm)) out.set(m[1]!, [m[2]!, m[3]!]) // no group is optional
   return out
 }
 
@@ -38,13 +38,13 @@ test('every setting has a row in each language, every cell filled in that langua
 
 test('a setting whose .env.example comment has no Japanese line is reported, and its cell is not left silently empty', () => {
   const example = '# ===== サーバー / Server =====\n# TCP port to listen on\nPORT=3000\n'
-  const { problems } = renderSettingsDoc({ properties: { PORT: properties.PORT }, required: [], envExample: example })
+  const { problems } = renderSettingsDoc({ properties: { PORT: properties.PORT! }, required: [], envExample: example })
   assert.deepEqual(problems, ['PORT has no Japanese comment in .env.example'])
 })
 
 test('a setting missing from .env.example, or only there, is reported', () => {
   const example = '# ===== サーバー / Server =====\n# 待ち受けポート / TCP port\nPORT=3000\n# 謎 / Mystery\nNOT_A_SETTING=1\n'
-  const { problems, markdown } = renderSettingsDoc({ properties: { PORT: properties.PORT, HOST: properties.HOST }, required: [], envExample: example })
+  const { problems, markdown } = renderSettingsDoc({ properties: { PORT: properties.PORT!, HOST: properties.HOST! }, required: [], envExample: example })
   assert.deepEqual(problems.sort(), [
     'HOST has no Japanese comment in .env.example',
     'HOST is in lib/config/schema.ts but not in .env.example',

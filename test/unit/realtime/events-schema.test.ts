@@ -11,6 +11,8 @@ const doc = JSON.parse(readFileSync(new URL('../../fixtures/openai-realtime/real
 test('every client event the bridge builds is valid against the official GA schemas', () => {
   const events: unknown[] = [
     sessionUpdate({ persona: 'p', voice: 'marin', turnDetection: 'server_vad', transcriptionModel: 'gpt-4o-transcribe', transcriptionLanguage: 'ja', noiseReduction: 'near_field', tools: [{ type: 'function', name: 'end_call', description: 'd', parameters: { type: 'object', properties: {} } }] }, { direction: 'inbound', from: '818012345678' }),
+    sessionUpdate({ persona: 'p', voice: 'marin', turnDetection: 'server_vad', transcriptionModel: 'gpt-transcribe', transcriptionLanguage: 'ja', noiseReduction: 'near_field' }, { direction: 'inbound' }),
+    sessionUpdate({ persona: 'p', voice: 'marin', turnDetection: 'server_vad', transcriptionModel: 'gpt-live-transcribe', transcriptionLanguage: 'ja', noiseReduction: 'far_field' }, { direction: 'outbound' }),
     sessionUpdate({ persona: 'p', voice: 'cedar', turnDetection: 'semantic_vad', transcriptionModel: '', transcriptionLanguage: 'ja', noiseReduction: 'off' }, { direction: 'softphone' }),
     JSON.parse(Buffer.concat([APPEND_HEAD, Buffer.from('AAEC'), APPEND_TAIL]).toString()),
     responseCreate('resp_req_1'),
@@ -21,6 +23,16 @@ test('every client event the bridge builds is valid against the official GA sche
     functionOutput('call_1', '{"ok":true}')
   ]
   for (const e of events) assert.equal(checkClientEvent(e), null, JSON.stringify(e).slice(0, 120))
+})
+
+test('transcription: the language hint is the languages list on gpt-transcribe and gpt-live-transcribe, language on the older models', () => {
+  const input = (model: string): unknown => (sessionUpdate({ persona: 'p', voice: 'marin', turnDetection: 'server_vad', transcriptionModel: model, transcriptionLanguage: 'ja', noiseReduction: 'off' }, { direction: 'inbound' }).session as { audio: { input: { transcription?: unknown } } }).audio.input.transcription
+  assert.deepEqual(input('gpt-transcribe'), { model: 'gpt-transcribe', languages: ['ja'] })
+  assert.deepEqual(input('gpt-live-transcribe'), { model: 'gpt-live-transcribe', languages: ['ja'] })
+  assert.deepEqual(input('gpt-4o-transcribe'), { model: 'gpt-4o-transcribe', language: 'ja' })
+  assert.deepEqual(input('gpt-4o-mini-transcribe-2025-12-15'), { model: 'gpt-4o-mini-transcribe-2025-12-15', language: 'ja' })
+  assert.deepEqual(input('whisper-1'), { model: 'whisper-1', language: 'ja' })
+  assert.equal(input(''), undefined)
 })
 
 test('each server event field the engine reads exists in that event\'s official schema', () => {
