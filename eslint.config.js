@@ -6,7 +6,7 @@ import globals from 'globals'
 export default [
   ...neostandard({
     ts: true,
-    ignores: ['dist/**', 'node_modules/**', 'test-artifacts/**', 'bench-results/**', 'coverage/**']
+    ignores: ['dist/**', 'dist-bench/**', 'data/**', 'node_modules/**', 'test-artifacts/**', 'bench-results/**', 'coverage/**']
   }),
   {
     // The softphone runs in the browser (and its worklet on the audio thread), not in Node.

@@ -9,8 +9,21 @@ const filter = (f: Partial<CallFilter> = {}): CallFilter => ({ page: 1, limit: 2
 
 function ended (id: string, o: Partial<CallEnd> = {}): CallEnd {
   return {
-    id, endedAt: new Date(), outcome: 'completed', endReason: 'caller-hangup', durationMs: 61_500, usage: { responses: 2 }, costUsd: 0.0123,
-    timeToFirstAudioMs: 420, lateFrames: 1, bargeIns: 2, backchannels: 3, callerAudioMs: 20_000, assistantAudioMs: 30_000, upstreamErrors: 0, ...o
+    id,
+    endedAt: new Date(),
+    outcome: 'completed',
+    endReason: 'caller-hangup',
+    durationMs: 61_500,
+    usage: { responses: 2 },
+    costUsd: 0.0123,
+    timeToFirstAudioMs: 420,
+    lateFrames: 1,
+    bargeIns: 2,
+    backchannels: 3,
+    callerAudioMs: 20_000,
+    assistantAudioMs: 30_000,
+    upstreamErrors: 0,
+    ...o
   }
 }
 
