@@ -200,7 +200,8 @@ test('live calls stream as Server-Sent Events; history, detail, CSV and JSON exp
 })
 
 test('STORE_TRANSCRIPTS=false: the live view shows the call but not its words', async (t) => {
-  const rig = await conversationRig(t, { STORE_TRANSCRIPTS: false }, { transcript: GREETING })
+  // LOG_TRANSCRIPTS on only so the log line says when each line was transcribed (the signal this test waits for).
+  const rig = await conversationRig(t, { STORE_TRANSCRIPTS: false, LOG_TRANSCRIPTS: true }, { transcript: GREETING })
   rig.fake.transcribeInput(rig.conn, '秘密の話です')
   await waitFor(() => rig.logs.some(l => l.msg === 'transcript' && l.text === '秘密の話です'), 5000, 'the caller\'s line to be transcribed')
   const live = rig.app.callStore.live.calls.get(rig.uuid)
