@@ -16,6 +16,8 @@ export interface BargeInHost {
   readonly media: MediaChannel | null
   /** The call is apologising: nothing the caller says cuts the apology. */
   readonly failed: boolean
+  /** A response is in progress (or asked for): an interruption cancels it. */
+  readonly responding: boolean
   cut: (cut: Cut | null) => void
 }
 
@@ -23,10 +25,17 @@ export interface BargeInHost {
 const MAX_CUT_RESPONSES = 16
 
 /**
- * Barge-in, all of it: the caller starts speaking over the assistant → what
- * Vonage has queued is cleared, the assistant's item is truncated at what the
- * caller actually heard (the playout ledger's figure, not what was sent), and
- * audio of the cut response that is still on its way is dropped.
+ * Barge-in, all of it: the caller interrupts the assistant → what Vonage has
+ * queued is cleared, the assistant's item is truncated at what the caller
+ * actually heard (the playout ledger's figure, not what was sent), and audio
+ * of the cut response that is still on its way is dropped.
+ *
+ * Who decides that it is an interruption:
+ * - the bridge (Realtime calls): lib/call/turn-wiring.ts feeds the caller's
+ *   audio and the VAD events to TurnTaker (turn-taking.ts), whose 'interrupt'
+ *   calls interrupt() here, which also cancels the response (the engine was
+ *   told not to, so that aizuchi and noise never cut the answer);
+ * - the engine (no TurnTaker): every speech start is one, onSpeechStarted().
  *
  * Speech while nothing plays is not a barge-in: nothing is cleared or cut.
  */
@@ -54,8 +63,19 @@ export class BargeIn {
     return true
   }
 
-  /** The engine heard the caller start speaking. Returns whether it cut the assistant. */
+  /** The engine heard the caller start speaking and cancels the response itself. Returns whether it cut the assistant. */
   onSpeechStarted (eventId: string): boolean {
+    return this.#cut(eventId)
+  }
+
+  /** The bridge took the caller's speech for an interruption: cut what plays and cancel the response. */
+  interrupt (): boolean {
+    const cut = this.#cut('')
+    if (!this.#host.failed && this.#host.responding) this.#host.engine.cancelResponse()
+    return cut
+  }
+
+  #cut (eventId: string): boolean {
     const receivedAt = bargeInChannel.hasSubscribers ? performance.now() : 0
     const h = this.#host
     const now = performance.now()

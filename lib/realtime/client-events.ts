@@ -6,7 +6,12 @@
  */
 export interface SessionUpdateEvent { type: 'session.update', session: Record<string, unknown> }
 export interface AudioAppendEvent { type: 'input_audio_buffer.append', audio: string }
-export interface ResponseCreateEvent { type: 'response.create', event_id: string, response?: { instructions: string } }
+export interface ResponseCreateEvent {
+  type: 'response.create'
+  event_id: string
+  response?: { instructions?: string, conversation?: 'none', tool_choice?: 'none', output_modalities?: ['audio'] }
+}
+export interface ItemDeleteEvent { type: 'conversation.item.delete', item_id: string }
 export interface ResponseCancelEvent { type: 'response.cancel' }
 export interface ItemTruncateEvent { type: 'conversation.item.truncate', item_id: string, content_index: 0, audio_end_ms: number }
 export interface UserTextItemEvent {
@@ -18,14 +23,31 @@ export interface FunctionOutputEvent {
   item: { type: 'function_call_output', call_id: string, output: string }
 }
 
-export type ClientEvent = SessionUpdateEvent | AudioAppendEvent | ResponseCreateEvent | ResponseCancelEvent | ItemTruncateEvent | UserTextItemEvent | FunctionOutputEvent
+export type ClientEvent = SessionUpdateEvent | AudioAppendEvent | ResponseCreateEvent | ResponseCancelEvent | ItemTruncateEvent | ItemDeleteEvent | UserTextItemEvent | FunctionOutputEvent
 
 /** The bytes every append starts with: its base64 follows, then APPEND_TAIL. */
 export const APPEND_HEAD = Buffer.from('{"type":"input_audio_buffer.append","audio":"')
 export const APPEND_TAIL = Buffer.from('"}')
 
-export function responseCreate (eventId: string, instructions?: string): ResponseCreateEvent {
-  return instructions === undefined ? { type: 'response.create', event_id: eventId } : { type: 'response.create', event_id: eventId, response: { instructions } }
+/**
+ * `outOfBand`: conversation "none" (the words are not added to the default
+ * conversation, which stays the context) and no tool call: a filler said
+ * while a tool runs, without a second function call or a reply the model
+ * would later take for an answer.
+ */
+export function responseCreate (eventId: string, instructions?: string, outOfBand = false): ResponseCreateEvent {
+  const response: NonNullable<ResponseCreateEvent['response']> = {}
+  if (instructions !== undefined) response.instructions = instructions
+  if (outOfBand) {
+    response.conversation = 'none'
+    response.tool_choice = 'none'
+    response.output_modalities = ['audio']
+  }
+  return Object.keys(response).length === 0 ? { type: 'response.create', event_id: eventId } : { type: 'response.create', event_id: eventId, response }
+}
+
+export function itemDelete (itemId: string): ItemDeleteEvent {
+  return { type: 'conversation.item.delete', item_id: itemId }
 }
 
 export function truncate (itemId: string, audioEndMs: number): ItemTruncateEvent {

@@ -63,9 +63,10 @@ export class StubEngine extends EventEmitter<EngineEventMap> implements SpeechEn
 
   connect (): void { this.calls.push({ method: 'connect', args: [] }) }
   appendAudio (pcm: Uint8Array): void { this.appended += pcm.length }
-  startResponse (opts?: { instructions?: string }): boolean { this.calls.push({ method: 'startResponse', args: [opts] }); return !this.closed }
+  startResponse (opts?: { instructions?: string, outOfBand?: boolean }): boolean { this.calls.push({ method: 'startResponse', args: [opts] }); return !this.closed }
   cancelResponse (): void { this.calls.push({ method: 'cancelResponse', args: [] }) }
   truncate (itemId: string, heardMs: number): void { this.calls.push({ method: 'truncate', args: [itemId, heardMs] }) }
+  discardInput (itemId: string): void { this.calls.push({ method: 'discardInput', args: [itemId] }) }
   addUserText (text: string): boolean { this.calls.push({ method: 'addUserText', args: [text] }); return !this.closed }
   sendToolResult (callId: string, output: string, respond: boolean): boolean { this.calls.push({ method: 'sendToolResult', args: [callId, output, respond] }); return !this.closed }
   close (): void { this.closed = true }
