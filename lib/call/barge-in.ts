@@ -70,8 +70,12 @@ export class BargeIn {
 
   /** The bridge took the caller's speech for an interruption: cut what plays and cancel the response. */
   interrupt (): boolean {
+    const h = this.#host
     const cut = this.#cut('')
-    if (!this.#host.failed && this.#host.responding) this.#host.engine.cancelResponse()
+    if (h.failed || !h.responding) return cut
+    h.engine.cancelResponse()
+    // Nothing played yet: the answer is cancelled all the same, and said so.
+    if (!cut) h.cut(null)
     return cut
   }
 
