@@ -54,7 +54,7 @@ export interface TurnHost {
  * caller transcripts, and whether the assistant is busy (a response in
  * progress, or its audio still playing per the ledger) on each pacer beat.
  * Also no dead air: IdlePrompt (check-in, then goodbye and hang-up) and
- * ToolFiller (one out-of-band filler while tools hold the gate).
+ * ToolFiller (one filler, without tools, while tools hold the gate).
  */
 export class TurnWiring {
   readonly turn: TurnTaker

@@ -9,7 +9,7 @@ export interface AudioAppendEvent { type: 'input_audio_buffer.append', audio: st
 export interface ResponseCreateEvent {
   type: 'response.create'
   event_id: string
-  response?: { instructions?: string, conversation?: 'none', tool_choice?: 'none', output_modalities?: ['audio'] }
+  response?: { instructions?: string, tool_choice?: 'none' }
 }
 export interface ItemDeleteEvent { type: 'conversation.item.delete', item_id: string }
 export interface ResponseCancelEvent { type: 'response.cancel' }
@@ -30,19 +30,16 @@ export const APPEND_HEAD = Buffer.from('{"type":"input_audio_buffer.append","aud
 export const APPEND_TAIL = Buffer.from('"}')
 
 /**
- * `outOfBand`: conversation "none" (the words are not added to the default
- * conversation, which stays the context) and no tool call: a filler said
- * while a tool runs, without a second function call or a reply the model
- * would later take for an answer.
+ * `noTools`: tool_choice "none", so a filler said while a tool runs cannot
+ * call a second tool. It stays in the conversation (not out of band,
+ * `conversation: "none"`): the caller heard it, so the model should know it
+ * was said, and a barge-in can truncate it like any answer. (The official
+ * schema's oneOf for `conversation` also rejects "none" as written.)
  */
-export function responseCreate (eventId: string, instructions?: string, outOfBand = false): ResponseCreateEvent {
+export function responseCreate (eventId: string, instructions?: string, noTools = false): ResponseCreateEvent {
   const response: NonNullable<ResponseCreateEvent['response']> = {}
   if (instructions !== undefined) response.instructions = instructions
-  if (outOfBand) {
-    response.conversation = 'none'
-    response.tool_choice = 'none'
-    response.output_modalities = ['audio']
-  }
+  if (noTools) response.tool_choice = 'none'
   return Object.keys(response).length === 0 ? { type: 'response.create', event_id: eventId } : { type: 'response.create', event_id: eventId, response }
 }
 

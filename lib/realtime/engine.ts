@@ -79,10 +79,10 @@ export interface SpeechEngine extends EventEmitter<EngineEventMap> {
   appendAudio: (pcm: Uint8Array) => void
   /**
    * Asks the engine to speak now (the greeting, a check-in), optionally with
-   * one-off instructions. `outOfBand`: the words stay out of the conversation
-   * and no tool is called (a filler while a tool runs).
+   * one-off instructions. `noTools`: the model may only speak, not call a
+   * tool (a filler while a tool runs).
    */
-  startResponse: (opts?: { instructions?: string, outOfBand?: boolean }) => boolean
+  startResponse: (opts?: { instructions?: string, noTools?: boolean }) => boolean
   cancelResponse: () => void
   /** The caller heard `heardMs` of `itemId` and no more. */
   truncate: (itemId: string, heardMs: number) => void

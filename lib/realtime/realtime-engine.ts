@@ -84,10 +84,10 @@ export class RealtimeEngine extends EventEmitter<EngineEventMap> implements Spee
     this.#conn.send(buf.subarray(at, at + total))
   }
 
-  startResponse (opts: { instructions?: string, outOfBand?: boolean } = {}): boolean {
+  startResponse (opts: { instructions?: string, noTools?: boolean } = {}): boolean {
     if (this.#failed || this.#closed) return false
     const eventId = `resp_req_${++this.#seq}`
-    const event = responseCreate(eventId, opts.instructions, opts.outOfBand === true)
+    const event = responseCreate(eventId, opts.instructions, opts.noTools === true)
     if (!this.#conn.open) this.#onOpen.push(event)
     else if (!this.#send(event)) return false
     this.#requested.add(eventId)

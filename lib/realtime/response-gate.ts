@@ -53,14 +53,14 @@ export class ResponseGate {
   }
 
   /**
-   * A response said while tools hold the gate (the filler of a slow tool):
-   * out of band, so it neither answers the pending tool call nor adds to the
-   * conversation, and only when nothing else is in progress. Requests made
-   * meanwhile wait for it like for any response. False: not sent.
+   * A response said while tools hold the gate (the filler of a slow tool),
+   * only when nothing else is in progress, and without tools so that it
+   * cannot call another. Requests made meanwhile (the tool's result) wait for
+   * it like for any response. False: not sent.
    */
   requestAside (instructions: string): boolean {
     if (this.#closed || this.#active || this.#sent !== null) return false
-    if (!this.#engine.startResponse({ instructions, outOfBand: true })) return false
+    if (!this.#engine.startResponse({ instructions, noTools: true })) return false
     this.#active = true
     this.#sent = []
     return true
