@@ -7,7 +7,7 @@ import type { CallStats } from '../lib/call/stats.js'
 import { Pacer } from '../lib/call/pacer.js'
 import { realtimeEndpoint } from '../lib/realtime/endpoint.js'
 import { RealtimeEngine } from '../lib/realtime/realtime-engine.js'
-import { sessionUpdate, type CallContext } from '../lib/realtime/session-update.js'
+import { callSessionSettings, sessionUpdate, type CallContext } from '../lib/realtime/session-update.js'
 import { readWavPcm16 } from '../lib/audio/wav.js'
 import { createResampler } from '../lib/audio/resampler.js'
 import type { Rate } from '../lib/vonage/ncco.js'
@@ -100,18 +100,7 @@ async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
       const engine = new RealtimeEngine({
         endpoint,
         beforeMessage: () => pacer.poll(),
-        sessionUpdate: () => sessionUpdate({
-          persona: fastify.persona.text,
-          voice: config.OPENAI_VOICE,
-          turnDetection: config.OPENAI_TURN_DETECTION as 'server_vad' | 'semantic_vad',
-          transcriptionModel: config.OPENAI_TRANSCRIPTION_MODEL,
-          transcriptionLanguage: config.TRANSCRIPTION_LANGUAGE,
-          noiseReduction: config.OPENAI_NOISE_REDUCTION as 'near_field' | 'far_field' | 'off',
-          tools: bridge.tools,
-          turnProfile,
-          bridgeDecides: true,
-          reasoningEffort: config.OPENAI_REASONING_EFFORT
-        }, call)
+        sessionUpdate: () => sessionUpdate(callSessionSettings(config, fastify.persona.text, bridge.tools), call)
       })
       const session = new CallSession({
         id,

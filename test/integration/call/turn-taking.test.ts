@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import { callRig, callerPcm16k, assistantPcm24k, mediaSettled, settled, type CallRig } from '../../helpers/call-rig.js'
 import { conversationRig } from '../../helpers/conversation.js'
+import { build } from '../../helpers/build.js'
 import { prng } from '../../helpers/prng.js'
 import { waitFor, type FakeConnection, type FakeRealtimeOptions } from '../../fakes/realtime-server.js'
 import type { VonageMediaClient } from '../../fakes/vonage-media-client.js'
@@ -259,4 +260,8 @@ test('a slow tool gets one filler (no tools in it), then its answer; a fast tool
   assert.equal(rig.conn.events.filter(e => e.type === 'response.create' && (e.response as { tool_choice?: string } | undefined)?.tool_choice === 'none').length, 1)
   assert.deepEqual(rig.conn.invalid, [])
   assert.ok(!rig.logs.some(l => l.msg === 'realtime error event'))
+})
+
+test('startup: a BARGE_IN_MIN_MS the profiles cannot take stops the server with a clear error', async (t) => {
+  await assert.rejects(build(t, { BARGE_IN_MIN_MS: 5 }), /BARGE_IN_MIN_MS must be 0 \(the profile's\) or 20-3000 ms, not 5/)
 })
