@@ -43,6 +43,8 @@ export class BargeIn {
   readonly #host: BargeInHost
   readonly #cutResponses = new Set<string>()
   readonly #itemResponse = new Map<string, string>()
+  /** The latest assistant item of a response still in progress. */
+  #current: { responseId: string, itemId: string } | null = null
 
   constructor (host: BargeInHost) {
     this.#host = host
@@ -51,6 +53,7 @@ export class BargeIn {
   /** The engine placed an assistant item of a response. */
   onAssistantItem (responseId: string, itemId: string): void {
     this.#itemResponse.set(itemId, responseId)
+    this.#current = { responseId, itemId }
   }
 
   /** Whether a delta of `responseId` may still play (false: its response was cut, and it is counted). */
@@ -74,9 +77,17 @@ export class BargeIn {
     const cut = this.#cut('')
     if (h.failed || !h.responding) return cut
     h.engine.cancelResponse()
-    // Nothing played yet: the answer is cancelled all the same, and said so.
-    if (!cut) h.cut(null)
-    return cut
+    if (cut) return true
+    // Nothing queued at this instant (the answer streams no faster than it plays): all that was sent was heard;
+    // the rest of the answer must not follow.
+    const c = this.#current
+    const heardMs = c === null ? null : h.playout.sentOf(c.itemId)
+    if (c === null || heardMs === null) { h.cut(null); return false }
+    this.#cutResponses.add(c.responseId)
+    h.stats.bargeIns++
+    if (h.engine.canTruncate) h.engine.truncate(c.itemId, Math.floor(heardMs))
+    h.cut({ itemId: c.itemId, heardMs })
+    return true
   }
 
   #cut (eventId: string): boolean {
@@ -105,6 +116,7 @@ export class BargeIn {
 
   /** A response ended: its items can receive no more deltas; keep the maps small. */
   onResponseDone (responseId: string): void {
+    if (this.#current?.responseId === responseId) this.#current = null
     for (const [item, resp] of this.#itemResponse) if (resp === responseId && !this.#host.playout.isActive(performance.now())) this.#itemResponse.delete(item)
     if (this.#cutResponses.size > MAX_CUT_RESPONSES) this.#cutResponses.clear()
   }
