@@ -114,10 +114,7 @@ export class Playout {
 
   /** Whether the caller is hearing, or is about to hear, assistant audio. */
   /** Audio of `itemId` sent to the caller so far, in ms (null: not in the ledger). */
-  sentOf (itemId: string): number | null {
-    for (let i = this.#spans.length - 1; i >= 0; i--) if (this.#spans[i].id === itemId) return this.#spans[i].sentMs
-    return null
-  }
+  sentOf (itemId: string): number | null { return [...this.#spans].reverse().find(s => s.id === itemId)?.sentMs ?? null }
 
   isActive (nowMs: number): boolean {
     return this.#queuedSamples > 0 || this.#fill > 0 || this.#spillEnd > this.#spillStart || this.#playEndMs > nowMs
