@@ -7,10 +7,13 @@ import type { CallStats } from '../lib/call/stats.js'
 import { Pacer } from '../lib/call/pacer.js'
 import { realtimeEndpoint } from '../lib/realtime/endpoint.js'
 import { RealtimeEngine } from '../lib/realtime/realtime-engine.js'
-import { sessionUpdate, type CallContext } from '../lib/realtime/session-update.js'
+import { callSessionSettings, sessionUpdate, type CallContext } from '../lib/realtime/session-update.js'
 import { readWavPcm16 } from '../lib/audio/wav.js'
 import { createResampler } from '../lib/audio/resampler.js'
 import type { Rate } from '../lib/vonage/ncco.js'
+import { resolveTurnProfile, type TurnProfileName } from '../lib/realtime/turn-profiles.js'
+import { Backchannels, parseWordList } from '../lib/call/backchannels.js'
+import { ConfigError } from '../lib/config/schema.js'
 
 export interface Bridge {
   pacer: Pacer
@@ -67,6 +70,19 @@ async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
     fastify.log.warn('OPENAI_API_VERSION selects Azure OpenAI\'s preview Realtime endpoint, deprecated since 2026-04-30: remove it to use the GA /openai/v1 endpoint')
   }
   const apology = loadApology()
+  let turnProfile
+  try {
+    turnProfile = resolveTurnProfile(config.TURN_PROFILE as TurnProfileName, config.BARGE_IN_MIN_MS)
+  } catch (err) {
+    throw new ConfigError([(err as Error).message])
+  }
+  // The bridge decides what interrupts and when to answer (lib/call/turn-wiring.ts, docs/turn-taking.md).
+  const turns = {
+    profile: turnProfile,
+    backchannels: new Backchannels(parseWordList(config.BACKCHANNEL_WORDS)),
+    transcripts: config.OPENAI_TRANSCRIPTION_MODEL !== '',
+    idleMs: config.IDLE_PROMPT_SECONDS * 1000
+  }
   const pacer = new Pacer()
   const sessions = new Map<string, CallSession>()
   const onSession = new Set<(session: CallSession) => void>()
@@ -84,16 +100,7 @@ async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
       const engine = new RealtimeEngine({
         endpoint,
         beforeMessage: () => pacer.poll(),
-        sessionUpdate: () => sessionUpdate({
-          persona: fastify.persona.text,
-          voice: config.OPENAI_VOICE,
-          turnDetection: config.OPENAI_TURN_DETECTION as 'server_vad' | 'semantic_vad',
-          transcriptionModel: config.OPENAI_TRANSCRIPTION_MODEL,
-          transcriptionLanguage: config.TRANSCRIPTION_LANGUAGE,
-          noiseReduction: config.OPENAI_NOISE_REDUCTION as 'near_field' | 'far_field' | 'off',
-          tools: bridge.tools,
-          reasoningEffort: config.OPENAI_REASONING_EFFORT
-        }, call)
+        sessionUpdate: () => sessionUpdate(callSessionSettings(config, fastify.persona.text, bridge.tools), call)
       })
       const session = new CallSession({
         id,
@@ -106,7 +113,8 @@ async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
         apology,
         greetEarly: opts.greetEarly,
         mediaWaitMs: config.MEDIA_WAIT_SECONDS * 1000,
-        maxCallMs: config.MAX_CALL_SECONDS * 1000
+        maxCallMs: config.MAX_CALL_SECONDS * 1000,
+        turns
       })
       sessions.set(id, session)
       fastify.calls.add(session)

@@ -113,6 +113,9 @@ export class Playout {
   }
 
   /** Whether the caller is hearing, or is about to hear, assistant audio. */
+  /** Audio of `itemId` sent to the caller so far, in ms (null: not in the ledger). */
+  sentOf (itemId: string): number | null { return [...this.#spans].reverse().find(s => s.id === itemId)?.sentMs ?? null }
+
   isActive (nowMs: number): boolean {
     return this.#queuedSamples > 0 || this.#fill > 0 || this.#spillEnd > this.#spillStart || this.#playEndMs > nowMs
   }

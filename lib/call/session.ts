@@ -12,6 +12,7 @@ import { MediaChannel, type MediaSocket } from './media-channel.js'
 import { CallerUplink } from './uplink.js'
 import { AssistantAudio } from './assistant-audio.js'
 import { BargeIn } from './barge-in.js'
+import { TurnWiring, type TurnSettings } from './turn-wiring.js'
 import { CallCounters, type CallStats, type EndReason, type Usage } from './stats.js'
 import { Turns } from './turns.js'
 import { CallLimits, CALLER_SILENCE_MS, type LimitOptions } from './limits.js'
@@ -40,6 +41,8 @@ export interface SessionOptions extends LimitOptions {
   /** Ask for the greeting now (the answer webhook proved itself), or only once the media socket attaches. */
   greetEarly: boolean
   maxBufferedBytes?: number
+  /** The bridge decides turns (aizuchi, interruptions, dead air); without it the engine does, and every speech start cuts. */
+  turns?: TurnSettings
 }
 
 /**
@@ -50,7 +53,7 @@ export interface SessionOptions extends LimitOptions {
  * - Vonage's media protocol: media-channel.ts
  * - caller audio to the engine: uplink.ts
  * - assistant audio to the caller: assistant-audio.ts over playout.ts (the ledger)
- * - barge-in: barge-in.ts
+ * - barge-in: barge-in.ts; who decides what interrupts: turn-wiring.ts (TurnTaker, check-ins, tool filler)
  * - silence, call length, media wait: limits.ts; counters: stats.ts
  * Plugins listen to its events (events.ts) and keep their per-call state on
  * it (`notes`, `gate`).
@@ -68,6 +71,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
   readonly #audio: AssistantAudio
   readonly #uplink: CallerUplink
   readonly #bargeIn: BargeIn
+  readonly #turnWiring: TurnWiring | null
   readonly #createdAt = performance.now()
   readonly #turns: Turns
   #media: MediaChannel | null = null
@@ -98,8 +102,21 @@ export class CallSession extends EventEmitter<SessionEventMap> {
       get playout () { return self.#audio.playout },
       get media () { return self.#media },
       get failed () { return self.#failed },
+      get responding () { return self.gate.active },
       cut: (cut) => this.emit('barge-in', cut)
     })
+    this.#turnWiring = o.turns === undefined
+      ? null
+      : new TurnWiring(o.turns, {
+        engine: o.engine,
+        gate: this.gate,
+        stats: this.stats,
+        log: o.log,
+        interrupt: () => { this.#bargeIn.interrupt() },
+        backchannel: (e) => this.emit('backchannel', e),
+        whenPlayed: async () => await this.whenPlayed(),
+        hangUp: () => this.end('idle')
+      })
     this.#listen(o.engine)
     this.#limits = new CallLimits(o, o.log, this.#createdAt, () => this.end('no-media'))
     o.engine.connect()
@@ -120,7 +137,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
       this.#turns.placed('assistant', itemId)
     })
     engine.on('speech-started', ({ itemId, eventId }) => {
-      this.#bargeIn.onSpeechStarted(eventId)
+      if (this.#turnWiring === null) this.#bargeIn.onSpeechStarted(eventId)
       this.#turns.placed('caller', itemId)
     })
     engine.on('caller-item', ({ itemId }) => this.#turns.placed('caller', itemId))
@@ -185,7 +202,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
   #onCallerAudio (pcm: Uint8Array): void {
     const now = performance.now()
     this.#limits.callerFrame(now)
-    this.#uplink.push(pcm, now, !this.#failed)
+    if (this.#uplink.push(pcm, now, !this.#failed)) this.#turnWiring?.frame(pcm, pcm.length / 2 / (this.#rate / 1000))
   }
 
   #setRate (rate: Rate): void {
@@ -220,6 +237,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
       if (!playing) this.end(this.#endReason)
       return
     }
+    this.#turnWiring?.tick(playing)
     const over = this.#limits.check(now)
     if (over === 'max-duration') this.#sayGoodbye()
     else if (over !== null) this.end(over)
@@ -245,6 +263,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
     this.#ended = true
     this.#o.pacer.delete(this)
     this.#limits.stop()
+    this.#turnWiring?.stop()
     this.#uplink.flush()
     this.engine.close()
     this.gate.close()

@@ -9,6 +9,7 @@ export type EndReason =
   | 'no-media' // the media socket never came
   | 'caller-silent' // no caller frame for CALLER_SILENCE_MS
   | 'max-duration' // MAX_CALL_SECONDS reached
+  | 'idle' // the caller said nothing through the check-in and the goodbye (IDLE_PROMPT_SECONDS)
   | 'shutdown'
   | 'ended'
   | 'slow-consumer'
@@ -29,6 +30,11 @@ export interface CallStats {
   assistantAudioMs: number
   connectToFirstAudioMs: number | null
   bargeIns: number
+  /** Caller sounds the bridge let pass (lib/call/turn-taking.ts): aizuchi over the assistant, and wordless noise while it was silent. */
+  backchannels: number
+  noises: number
+  /** Caller speech the bridge took for an interruption (each cancels the answer; bargeIns counts those that cut audio). */
+  interruptions: number
   /** Caller frames dropped as malformed (size, JSON, unknown event). */
   droppedFrames: number
   /** Caller audio dropped for arriving faster than real time plus the allowed burst. */
@@ -46,6 +52,9 @@ export class CallCounters {
   assistantAudioMs = 0
   connectToFirstAudioMs: number | null = null
   bargeIns = 0
+  backchannels = 0
+  noises = 0
+  interruptions = 0
   droppedFrames = 0
   overRateMs = 0
   lateDeltasDropped = 0
@@ -71,6 +80,9 @@ export class CallCounters {
       assistantAudioMs: this.assistantAudioMs,
       connectToFirstAudioMs: this.connectToFirstAudioMs,
       bargeIns: this.bargeIns,
+      backchannels: this.backchannels,
+      noises: this.noises,
+      interruptions: this.interruptions,
       droppedFrames: this.droppedFrames,
       overRateMs: Math.round(this.overRateMs),
       lateDeltasDropped: this.lateDeltasDropped,

@@ -39,16 +39,16 @@ export class CallerUplink {
     this.#resampler = rate === this.#engine.inputRate ? null : createResampler(rate, this.#engine.inputRate as Rate)
   }
 
-  /** One caller frame (only lent); `forward`: false while the engine cannot take audio (it is only counted). */
-  push (pcm: Uint8Array, nowMs: number, forward: boolean): void {
+  /** One caller frame (only lent); `forward`: false while the engine cannot take audio (it is only counted). Returns whether it was forwarded. */
+  push (pcm: Uint8Array, nowMs: number, forward: boolean): boolean {
     const ms = pcm.length / 2 / (this.#rate / 1000)
     this.receivedMs += ms
     if (this.#refilledAt < 0) this.#refilledAt = nowMs
     this.#tokensMs = Math.min(CALLER_BURST_MS, this.#tokensMs + (nowMs - this.#refilledAt))
     this.#refilledAt = nowMs
-    if (this.#tokensMs < ms) { this.overRateMs += ms; return }
+    if (this.#tokensMs < ms) { this.overRateMs += ms; return false }
     this.#tokensMs -= ms
-    if (!forward) return
+    if (!forward) return false
     const n = pcm.length / 2
     if (this.#samples.length !== n) {
       this.#samples = new Int16Array(n)
@@ -60,6 +60,7 @@ export class CallerUplink {
     if (this.#pendingBytes + bytes > this.#pending.length) this.flush()
     this.#pending.set(new Uint8Array(out.buffer, out.byteOffset, bytes), this.#pendingBytes)
     this.#pendingBytes += bytes
+    return true
   }
 
   /** The pacer's beat, after every call's frame: what came in since the last one goes out as one append. */

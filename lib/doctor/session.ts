@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks'
 import WebSocket from 'ws'
 import type { FastifyInstance } from 'fastify'
 import { realtimeEndpoint, type EndpointSettings } from '../realtime/endpoint.js'
-import { sessionUpdate } from '../realtime/session-update.js'
+import { callSessionSettings, sessionUpdate } from '../realtime/session-update.js'
 import type { SessionUpdateEvent } from '../realtime/client-events.js'
 
 /**
@@ -11,17 +11,7 @@ import type { SessionUpdateEvent } from '../realtime/client-events.js'
  * test inbound call with no numbers.
  */
 export function doctorSessionUpdate (app: FastifyInstance): SessionUpdateEvent {
-  const c = app.config
-  return sessionUpdate({
-    persona: app.persona.text,
-    voice: c.OPENAI_VOICE,
-    turnDetection: c.OPENAI_TURN_DETECTION as 'server_vad' | 'semantic_vad',
-    transcriptionModel: c.OPENAI_TRANSCRIPTION_MODEL,
-    transcriptionLanguage: c.TRANSCRIPTION_LANGUAGE,
-    noiseReduction: c.OPENAI_NOISE_REDUCTION as 'near_field' | 'far_field' | 'off',
-    tools: app.bridge.tools,
-    reasoningEffort: c.OPENAI_REASONING_EFFORT
-  }, { direction: 'inbound' })
+  return sessionUpdate(callSessionSettings(app.config, app.persona.text, app.bridge.tools), { direction: 'inbound' })
 }
 
 export type SessionCheck =

@@ -6,7 +6,12 @@
  */
 export interface SessionUpdateEvent { type: 'session.update', session: Record<string, unknown> }
 export interface AudioAppendEvent { type: 'input_audio_buffer.append', audio: string }
-export interface ResponseCreateEvent { type: 'response.create', event_id: string, response?: { instructions: string } }
+export interface ResponseCreateEvent {
+  type: 'response.create'
+  event_id: string
+  response?: { instructions?: string, tool_choice?: 'none' }
+}
+export interface ItemDeleteEvent { type: 'conversation.item.delete', item_id: string }
 export interface ResponseCancelEvent { type: 'response.cancel' }
 export interface ItemTruncateEvent { type: 'conversation.item.truncate', item_id: string, content_index: 0, audio_end_ms: number }
 export interface UserTextItemEvent {
@@ -18,14 +23,28 @@ export interface FunctionOutputEvent {
   item: { type: 'function_call_output', call_id: string, output: string }
 }
 
-export type ClientEvent = SessionUpdateEvent | AudioAppendEvent | ResponseCreateEvent | ResponseCancelEvent | ItemTruncateEvent | UserTextItemEvent | FunctionOutputEvent
+export type ClientEvent = SessionUpdateEvent | AudioAppendEvent | ResponseCreateEvent | ResponseCancelEvent | ItemTruncateEvent | ItemDeleteEvent | UserTextItemEvent | FunctionOutputEvent
 
 /** The bytes every append starts with: its base64 follows, then APPEND_TAIL. */
 export const APPEND_HEAD = Buffer.from('{"type":"input_audio_buffer.append","audio":"')
 export const APPEND_TAIL = Buffer.from('"}')
 
-export function responseCreate (eventId: string, instructions?: string): ResponseCreateEvent {
-  return instructions === undefined ? { type: 'response.create', event_id: eventId } : { type: 'response.create', event_id: eventId, response: { instructions } }
+/**
+ * `noTools`: tool_choice "none", so a filler said while a tool runs cannot
+ * call a second tool. It stays in the conversation (not out of band,
+ * `conversation: "none"`): the caller heard it, so the model should know it
+ * was said, and a barge-in can truncate it like any answer. (The official
+ * schema's oneOf for `conversation` also rejects "none" as written.)
+ */
+export function responseCreate (eventId: string, instructions?: string, noTools = false): ResponseCreateEvent {
+  const response: NonNullable<ResponseCreateEvent['response']> = {}
+  if (instructions !== undefined) response.instructions = instructions
+  if (noTools) response.tool_choice = 'none'
+  return Object.keys(response).length === 0 ? { type: 'response.create', event_id: eventId } : { type: 'response.create', event_id: eventId, response }
+}
+
+export function itemDelete (itemId: string): ItemDeleteEvent {
+  return { type: 'conversation.item.delete', item_id: itemId }
 }
 
 export function truncate (itemId: string, audioEndMs: number): ItemTruncateEvent {

@@ -42,7 +42,8 @@ export interface EngineEventMap {
   'speech-started': [{ audioStartMs: number, itemId: string, eventId: string }]
   /** The caller's turn was committed as `itemId` (its transcript follows). */
   'caller-item': [{ itemId: string }]
-  'speech-stopped': [{ audioEndMs: number }]
+  /** The caller stopped speaking; server VAD commits the turn as `itemId` ('' when the engine does not say). */
+  'speech-stopped': [{ audioEndMs: number, itemId: string }]
   /** A response (the assistant's turn) began. */
   'response-started': [{ responseId: string }]
   /** Assistant audio at `outputRate`, base64, as the engine sent it (bytes or string). */
@@ -76,11 +77,17 @@ export interface SpeechEngine extends EventEmitter<EngineEventMap> {
   connect: () => void
   /** Caller audio at `inputRate` (16-bit LE mono). */
   appendAudio: (pcm: Uint8Array) => void
-  /** Asks the engine to speak now (the greeting, a check-in), optionally with one-off instructions. */
-  startResponse: (opts?: { instructions?: string }) => boolean
+  /**
+   * Asks the engine to speak now (the greeting, a check-in), optionally with
+   * one-off instructions. `noTools`: the model may only speak, not call a
+   * tool (a filler while a tool runs).
+   */
+  startResponse: (opts?: { instructions?: string, noTools?: boolean }) => boolean
   cancelResponse: () => void
   /** The caller heard `heardMs` of `itemId` and no more. */
   truncate: (itemId: string, heardMs: number) => void
+  /** Removes the caller's committed turn `itemId` from the conversation (a backchannel or noise), so it is never answered. */
+  discardInput: (itemId: string) => void
   /** A user message in text (a key press, a note from the bridge). */
   addUserText: (text: string) => boolean
   /** A tool's result; `respond` asks the engine to answer with it. */

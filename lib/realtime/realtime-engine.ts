@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { EngineEventMap, EngineFailure, EngineRate, EngineUsage, SpeechEngine } from './engine.js'
 import { RealtimeConnection, type ConnectionOptions } from './connection.js'
 import { parseUpstream, str, num, obj, type ServerEvent } from './server-events.js'
-import { APPEND_HEAD, APPEND_TAIL, functionOutput, responseCreate, truncate, userText, type ClientEvent, type SessionUpdateEvent } from './client-events.js'
+import { APPEND_HEAD, APPEND_TAIL, functionOutput, itemDelete, responseCreate, truncate, userText, type ClientEvent, type SessionUpdateEvent } from './client-events.js'
 import { encodeBase64Into, base64Length } from './base64-bytes.js'
 
 /** No event for this long while the model owes us one (session.updated, a response) and the call is given up. */
@@ -84,10 +84,10 @@ export class RealtimeEngine extends EventEmitter<EngineEventMap> implements Spee
     this.#conn.send(buf.subarray(at, at + total))
   }
 
-  startResponse (opts: { instructions?: string } = {}): boolean {
+  startResponse (opts: { instructions?: string, noTools?: boolean } = {}): boolean {
     if (this.#failed || this.#closed) return false
     const eventId = `resp_req_${++this.#seq}`
-    const event = responseCreate(eventId, opts.instructions)
+    const event = responseCreate(eventId, opts.instructions, opts.noTools === true)
     if (!this.#conn.open) this.#onOpen.push(event)
     else if (!this.#send(event)) return false
     this.#requested.add(eventId)
@@ -97,6 +97,7 @@ export class RealtimeEngine extends EventEmitter<EngineEventMap> implements Spee
 
   cancelResponse (): void { this.#send({ type: 'response.cancel' }) }
   truncate (itemId: string, heardMs: number): void { this.#send(truncate(itemId, heardMs)) }
+  discardInput (itemId: string): void { this.#send(itemDelete(itemId)) }
   addUserText (text: string): boolean { return this.#send(userText(text)) }
 
   sendToolResult (callId: string, output: string, respond: boolean): boolean {
@@ -168,7 +169,7 @@ export class RealtimeEngine extends EventEmitter<EngineEventMap> implements Spee
         this.emit('speech-started', { audioStartMs: num(e.audio_start_ms), itemId: str(e.item_id), eventId: str(e.event_id) })
         break
       case 'input_audio_buffer.speech_stopped':
-        this.emit('speech-stopped', { audioEndMs: num(e.audio_end_ms) })
+        this.emit('speech-stopped', { audioEndMs: num(e.audio_end_ms), itemId: str(e.item_id) })
         break
       case 'input_audio_buffer.committed':
         if (str(e.item_id) !== '') this.emit('caller-item', { itemId: str(e.item_id) })

@@ -52,6 +52,20 @@ export class ResponseGate {
     })
   }
 
+  /**
+   * A response said while tools hold the gate (the filler of a slow tool),
+   * only when nothing else is in progress, and without tools so that it
+   * cannot call another. Requests made meanwhile (the tool's result) wait for
+   * it like for any response. False: not sent.
+   */
+  requestAside (instructions: string): boolean {
+    if (this.#closed || this.#active || this.#sent !== null) return false
+    if (!this.#engine.startResponse({ instructions, noTools: true })) return false
+    this.#active = true
+    this.#sent = []
+    return true
+  }
+
   /** One-off instructions for the next response sent (the last asked for wins). */
   #instructions: string | undefined
 
@@ -67,10 +81,16 @@ export class ResponseGate {
     })
   }
 
+  /** Told when tools start holding the gate (true) and when the last lets go (false): the slow-tool filler. */
+  onHold: ((held: boolean) => void) | null = null
+
   /** A tool is running: requests wait for it. */
-  hold (): void { this.#holds++ }
+  hold (): void {
+    if (++this.#holds === 1) this.onHold?.(true)
+  }
+
   release (): void {
-    if (this.#holds > 0) this.#holds--
+    if (this.#holds > 0 && --this.#holds === 0) this.onHold?.(false)
     this.#flush()
   }
 
@@ -125,7 +145,9 @@ export class ResponseGate {
     if (busy) {
       // Another response got in first (server VAD): ask again once it is done.
       this.#active = true
-      this.#pending = [...waiters, ...(this.#pending ?? [])]
+      // A refused aside (no waiters) is dropped, not asked again.
+      const merged = [...waiters, ...(this.#pending ?? [])]
+      this.#pending = merged.length > 0 ? merged : null
     } else {
       this.#active = false
       for (const w of waiters) w(null)

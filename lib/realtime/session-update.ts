@@ -1,5 +1,6 @@
 import { maskNumber } from '../log/logger.js'
-import { TURN_PROFILES, turnDetection as turnDetectionFor, type TurnProfile } from './turn-profiles.js'
+import { TURN_PROFILES, resolveTurnProfile, turnDetection as turnDetectionFor, type TurnProfile, type TurnProfileName } from './turn-profiles.js'
+import type { AppConfig } from '../config/schema.js'
 import type { SessionUpdateEvent } from './client-events.js'
 
 /** What the model is told about the call it is on. */
@@ -25,6 +26,27 @@ export interface SessionSettings {
   bridgeDecides?: boolean
   /** session.reasoning.effort of reasoning-capable models (gpt-realtime-2 family); '' or unset = not sent. */
   reasoningEffort?: string
+}
+
+/**
+ * A call's session settings from the app's: what plugins/bridge.ts sends and
+ * the doctor checks (lib/doctor/session.ts), built in one place so they agree.
+ * The bridge decides turns (lib/call/turn-wiring.ts). Throws on a
+ * BARGE_IN_MIN_MS the profile cannot take.
+ */
+export function callSessionSettings (c: AppConfig, persona: string, tools: unknown[]): SessionSettings {
+  return {
+    persona,
+    voice: c.OPENAI_VOICE,
+    turnDetection: c.OPENAI_TURN_DETECTION as 'server_vad' | 'semantic_vad',
+    transcriptionModel: c.OPENAI_TRANSCRIPTION_MODEL,
+    transcriptionLanguage: c.TRANSCRIPTION_LANGUAGE,
+    noiseReduction: c.OPENAI_NOISE_REDUCTION as 'near_field' | 'far_field' | 'off',
+    tools,
+    turnProfile: resolveTurnProfile(c.TURN_PROFILE as TurnProfileName, c.BARGE_IN_MIN_MS),
+    bridgeDecides: true,
+    reasoningEffort: c.OPENAI_REASONING_EFFORT
+  }
 }
 
 /** Call facts appended to the persona so the model can use them, without phone numbers in full. */

@@ -49,6 +49,11 @@ export interface CallRecord {
   /** Absent when LOG_TRANSCRIPTS=false (in the log; the webhook always gets it). */
   transcript?: Turn[]
   bargeIns: number
+  /** Aizuchi the answer went on through, and wordless sounds not answered (the bridge's turn taking). */
+  backchannelsIgnored: number
+  noisesIgnored: number
+  /** Caller speech taken as an interruption (the answer was cancelled). */
+  interruptionsTaken: number
   dtmfCount: number
   tools: ToolUse[]
   usage: Usage & { inputCachedAudioTokens: number, inputCachedTextTokens: number }
@@ -208,6 +213,9 @@ export function buildCallRecord (i: RecordInput): CallRecord {
     turns: { caller: turns.filter(t => t.role === 'caller').length, assistant: turns.filter(t => t.role === 'assistant').length },
     transcript: turns,
     bargeIns: stats.bargeIns,
+    backchannelsIgnored: stats.backchannels,
+    noisesIgnored: stats.noises,
+    interruptionsTaken: stats.interruptions,
     dtmfCount: recorder.dtmfCount,
     tools: i.tools,
     usage: { ...stats.usage, inputCachedAudioTokens: recorder.cachedAudio, inputCachedTextTokens: recorder.cachedText },

@@ -52,6 +52,15 @@ export interface FakeRealtimeOptions {
    * GA default), and answer response.cancel.
    */
   vad?: boolean
+  /**
+   * Detect the caller's speech in the audio itself, as the server VAD does
+   * (with `vad`): an energy detector (speech from `startFrames` 20 ms frames
+   * at or above `dbfs`, over after the session's silence_duration_ms below
+   * it) that sends speech_started / speech_stopped + committed at the audio
+   * positions where they happen, then the turn's transcript: `transcribe`
+   * gets the turn's length and index and returns its text (null: none).
+   */
+  speechDetection?: { dbfs?: number, startFrames?: number, transcribe?: (audioMs: number, n: number) => string | null }
   /** GET /v1/models/{id}: the models the fake knows (others are 404), with their shutdown_date. */
   models?: Record<string, string | null>
   /** The only key GET /v1/models/{id} accepts (others get 401); unset accepts any. */
@@ -89,6 +98,10 @@ export interface FakeConnection {
   turnDetection: Record<string, unknown> | null
   /** The user item the current speech will be committed as (speech_started → speech_stopped). */
   speechItemId: string | null
+  /** Caller audio (24 kHz samples) the fake had received when each client event arrived. */
+  audioAt: Map<object, number>
+  /** speechDetection's state. */
+  detector: { rest: Int16Array, loud: number, quietMs: number, startSample: number, speaking: boolean, turns: number }
   /** The masking key of each frame the client sent (the first 64), as read off the wire. */
   masks: Buffer[]
   /** The TCP (or TLS) socket under the WebSocket, for writing broken frames. */
@@ -259,6 +272,48 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
     return itemId
   }
 
+  /** speechDetection: 20 ms frames of the audio just received, at their positions. */
+  function detect (c: FakeConnection, pcm: Int16Array): void {
+    const d = c.detector
+    const sd = o.speechDetection!
+    const all = new Int16Array(d.rest.length + pcm.length)
+    all.set(d.rest)
+    all.set(pcm, d.rest.length)
+    const FRAME = 480
+    let off = 0
+    const base = c.audioSamples - all.length
+    for (; off + FRAME <= all.length; off += FRAME) {
+      let sum = 0
+      for (let i = off; i < off + FRAME; i++) sum += all[i]! * all[i]!
+      const dbfs = 20 * Math.log10(Math.max(1e-9, Math.sqrt(sum / FRAME) / 32768))
+      const loud = dbfs >= (sd.dbfs ?? -35)
+      const silenceMs = Number(c.turnDetection?.silence_duration_ms ?? 500)
+      if (!d.speaking) {
+        d.loud = loud ? d.loud + 1 : 0
+        if (d.loud === 1) d.startSample = base + off
+        if (d.loud >= (sd.startFrames ?? 2) && c.turnDetection !== null) {
+          d.speaking = true
+          d.quietMs = 0
+          c.speechItemId = id('item')
+          send(c, { type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(d.startSample / 24), item_id: c.speechItemId })
+          const r = active.get(c)
+          if (r !== undefined && vadFlag(c, 'interrupt_response')) cancelled.set(r, 'turn_detected')
+        }
+      } else {
+        d.quietMs = loud ? 0 : d.quietMs + 20
+        if (d.quietMs >= silenceMs) {
+          d.speaking = false
+          d.loud = 0
+          const ms = (base + off + FRAME) / 24 - d.startSample / 24 - silenceMs
+          const itemId = speechStopped(c)
+          const text = sd.transcribe?.(ms, d.turns++) ?? null
+          if (text !== null) transcribeInput(c, text, itemId)
+        }
+      }
+    }
+    d.rest = all.slice(off)
+  }
+
   async function functionCall (c: FakeConnection, f: FakeFunctionCall): Promise<{ responseId: string, callId: string, itemId: string }> {
     const responseId = id('resp')
     const callId = f.callId ?? id('call')
@@ -325,7 +380,7 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
   }
 
   function onConnection (ws: WebSocket, req: IncomingMessage, socket: Duplex, masks: Buffer[]): void {
-    const c: FakeConnection = { ws, url: req.url ?? '', headers: req.headers, events: [], invalid: [], audio: [], audioSamples: 0, closedAt: null, itemAudioMs: new Map(), lastItemId: null, lastResponseId: null, masks, socket, turnDetection: null, speechItemId: null }
+    const c: FakeConnection = { ws, url: req.url ?? '', headers: req.headers, events: [], invalid: [], audio: [], audioSamples: 0, closedAt: null, itemAudioMs: new Map(), lastItemId: null, lastResponseId: null, masks, socket, turnDetection: null, speechItemId: null, audioAt: new Map(), detector: { rest: new Int16Array(0), loud: 0, quietMs: 0, startSample: 0, speaking: false, turns: 0 } }
     connections.push(c)
     ws.on('close', () => { c.closedAt = performance.now() })
     if (req.headers['openai-beta'] !== undefined) {
@@ -354,9 +409,11 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
         c.audio.push(pcm)
         c.audioSamples += pcm.length
         c.events.push({ type: event.type })
+        if (o.speechDetection !== undefined) detect(c, pcm)
         return
       }
       c.events.push(event)
+      c.audioAt.set(event, c.audioSamples)
       switch (event.type) {
         case 'session.update': {
           if (o.sessionUpdateError !== undefined) {

@@ -13,6 +13,13 @@ import { APP_ID, privateKey, publicKey } from './keys.js'
 import { readWavPcm16 } from '../../lib/audio/wav.js'
 
 export const callerPcm16k = readWavPcm16(readFileSync(new URL('../fixtures/audio/caller-ja-16k.wav', import.meta.url))).samples
+/**
+ * A real interruption: 1.5 s of caller-ja-16k.wav from its first frame (voiced
+ * from the start). The bridge decides what interrupts (lib/call/turn-wiring.ts),
+ * so a bare speech_started no longer cuts the assistant: the caller's audio
+ * must go on past BARGE_IN_MIN_MS.
+ */
+export const callerSpeech16k = callerPcm16k.subarray(0, 16000 * 1.5)
 export const assistantPcm24k = readWavPcm16(readFileSync(new URL('../fixtures/audio/assistant-ja-24k.wav', import.meta.url))).samples
 
 export interface CallRig extends Built {
@@ -171,9 +178,10 @@ export class StubEngine extends EventEmitter<EngineEventMap> implements SpeechEn
 
   connect (): void { this.calls.push({ method: 'connect', args: [] }) }
   appendAudio (pcm: Uint8Array): void { this.appended += pcm.length }
-  startResponse (opts?: { instructions?: string }): boolean { this.calls.push({ method: 'startResponse', args: [opts] }); return !this.closed }
+  startResponse (opts?: { instructions?: string, noTools?: boolean }): boolean { this.calls.push({ method: 'startResponse', args: [opts] }); return !this.closed }
   cancelResponse (): void { this.calls.push({ method: 'cancelResponse', args: [] }) }
   truncate (itemId: string, heardMs: number): void { this.calls.push({ method: 'truncate', args: [itemId, heardMs] }) }
+  discardInput (itemId: string): void { this.calls.push({ method: 'discardInput', args: [itemId] }) }
   addUserText (text: string): boolean { this.calls.push({ method: 'addUserText', args: [text] }); return !this.closed }
   sendToolResult (callId: string, output: string, respond: boolean): boolean { this.calls.push({ method: 'sendToolResult', args: [callId, output, respond] }); return !this.closed }
   close (): void { this.closed = true }

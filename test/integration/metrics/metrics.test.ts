@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { callRig } from '../../helpers/call-rig.js'
+import { callRig, callerSpeech16k } from '../../helpers/call-rig.js'
 import { waitFor } from '../../fakes/realtime-server.js'
 import { freePort } from '../../fakes/server-process.js'
 import type { CallSession, CallStats } from '../../../lib/call/session.js'
@@ -30,7 +30,8 @@ test('a live call through the fakes shows in a scrape of METRICS_PORT', async (t
   const during = parse(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text())
   assert.equal(during.get('bridge_active_calls'), 1)
 
-  rig.fake.speechStarted(conn) // the caller talks over the greeting: one barge-in
+  void client.stream(callerSpeech16k) // the caller talks over the greeting: one barge-in
+  rig.fake.speechStarted(conn)
   await waitFor(() => client.texts.some(m => m.msg.action === 'clear'), 2000, 'clear')
   await client.close()
   const stats = await ended

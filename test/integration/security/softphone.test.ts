@@ -7,7 +7,7 @@ import { ConfigError } from '../../../lib/config/schema.js'
 import { isLocalRequest, isLoopbackHost, keyMatches } from '../../../lib/security/softphone-access.js'
 import { transcriptMessage } from '../../../lib/call/softphone-transcript.js'
 import { baseEnv, build } from '../../helpers/build.js'
-import { callRig } from '../../helpers/call-rig.js'
+import { callRig, callerSpeech16k } from '../../helpers/call-rig.js'
 import { waitFor, type FakeConnection } from '../../fakes/realtime-server.js'
 import { VonageMediaClient } from '../../fakes/vonage-media-client.js'
 
@@ -195,6 +195,8 @@ test('a Vonage call gets no transcript messages', async (t) => {
   await waitFor(() => vonage.frames.length >= 5, 3000, 'greeting audio')
   callerTranscript(rig, c, 'item_caller_2', false)
   // Events are handled in order: had the transcript been relayed, it would arrive before this clear.
+  // (The caller talks on, so the bridge takes it for an interruption; no 'turn' message reaches Vonage either.)
+  void vonage.stream(callerSpeech16k)
   rig.fake.send(c, { type: 'input_audio_buffer.speech_started', audio_start_ms: 0, item_id: 'item_caller_3' })
   await waitFor(() => vonage.texts.some(m => m.msg.action === 'clear'), 2000, 'barge-in clear')
   assert.deepEqual(vonage.texts.map(m => m.msg), [{ action: 'clear' }])

@@ -33,7 +33,7 @@ test('prices follow the model; a PRICE_* setting above 0 overrides its one price
 
 test('the call record prices the transcribed caller audio per minute', () => {
   const usage = { responses: 0, inputTokens: 0, outputTokens: 0, inputAudioTokens: 0, inputTextTokens: 0, inputCachedTokens: 0, inputCachedAudioTokens: 0, inputCachedTextTokens: 0, outputAudioTokens: 0, outputTextTokens: 0 }
-  const stats: CallStats = { callId: 'c1', direction: 'inbound', from: '', to: '', reason: 'caller-hangup', durationMs: 130_000, callerAudioMs: 120_000, assistantAudioMs: 0, connectToFirstAudioMs: null, bargeIns: 0, droppedFrames: 0, lateDeltasDropped: 0, upstreamErrors: 0, overRateMs: 0, upstreamFailure: null, usage }
+  const stats: CallStats = { callId: 'c1', direction: 'inbound', from: '', to: '', reason: 'caller-hangup', durationMs: 130_000, callerAudioMs: 120_000, assistantAudioMs: 0, connectToFirstAudioMs: null, bargeIns: 0, backchannels: 0, noises: 0, interruptions: 0, droppedFrames: 0, lateDeltasDropped: 0, upstreamErrors: 0, overRateMs: 0, upstreamFailure: null, usage }
   const { tokens, transcription } = pricesFor(defaults)
   const record = buildCallRecord({ stats, call: { direction: 'inbound' }, recorder: new CallRecorder(), tools: [], prices: tokens, transcription })
   assert.deepEqual(record.transcription, { model: 'gpt-transcribe', minutes: 2, usdPerMinute: 0.0045, cost: 0.009 })

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { checkClientEvent } from '../../fakes/realtime-schemas.js'
-import { responseCreate, truncate, userText, functionOutput, APPEND_HEAD, APPEND_TAIL } from '../../../lib/realtime/client-events.js'
+import { itemDelete, responseCreate, truncate, userText, functionOutput, APPEND_HEAD, APPEND_TAIL } from '../../../lib/realtime/client-events.js'
 import { SERVER_EVENT_FIELDS } from '../../../lib/realtime/server-events.js'
 import { sessionUpdate } from '../../../lib/realtime/session-update.js'
 
@@ -17,6 +17,9 @@ test('every client event the bridge builds is valid against the official GA sche
     JSON.parse(Buffer.concat([APPEND_HEAD, Buffer.from('AAEC'), APPEND_TAIL]).toString()),
     responseCreate('resp_req_1'),
     responseCreate('resp_req_2', 'Say goodbye.'),
+    responseCreate('resp_req_3', '「少々お待ちください」とだけ言ってください。', true),
+    itemDelete('item_2'),
+    sessionUpdate({ persona: 'p', voice: 'marin', turnDetection: 'server_vad', transcriptionModel: 'gpt-live-transcribe', transcriptionLanguage: 'ja', noiseReduction: 'near_field', bridgeDecides: true }, { direction: 'inbound' }),
     { type: 'response.cancel' },
     truncate('item_1', 1234),
     userText('発信者がキーパッドの 1 を押しました'),
