@@ -167,8 +167,13 @@ const BARGE_AT_MS = 1000
 const JOIN_AFTER_MS = 4000
 /** A point of the cycle when no assistant audio is in flight: answers end ~2.1 s in. */
 const QUIET_AT_MS = 2600
-/** The barge-in target (< 20 ms), taken end to end: from the API's speech_started leaving it to `clear` leaving us. */
-const KEEP_UP_BARGE_IN_MS = 20
+/**
+ * The barge-in target (< 20 ms). The bridge now decides interruptions itself from the caller's audio
+ * (lib/call/turn-taking.ts), so a barge-in is timed from that decision to `clear` leaving us; and "keeping
+ * up" also asks that the model's answers reach Vonage < 20 ms after the API sent them (p99): events queued
+ * behind a burst of simultaneous answers are what would make an interruption, or an answer, late.
+ */
+const KEEP_UP_MS = 20
 
 const sleep = async (ms: number): Promise<void> => { if (ms > 0) await new Promise(resolve => setTimeout(resolve, ms)) }
 const mono = monotonicOffsetMs()
@@ -592,10 +597,10 @@ async function main (): Promise<void> {
   const headline = inBudget.length > 0 ? Math.max(...inBudget.map(r => r.calls)) : 0
   const missed = rows.filter(r => !r.withinBudget && r.calls < headline).map(r => r.calls)
   console.log(`\nheadline: ${headline} concurrent calls with pacing jitter p99 < 5 ms and no late or dropped frames (one server process, ${machine.cores} cores)${missed.length > 0 ? `; not within it at ${missed.join(', ')}` : ''}`)
-  // Pacing can hold while the model's events queue up behind a burst: a barge-in heard late is a glitch too.
-  const keeping = rows.filter(r => r.withinBudget && r.bargeInWireP99Ms !== null && r.bargeInWireP99Ms < KEEP_UP_BARGE_IN_MS)
+  // Pacing can hold while the model's events queue up behind a burst: a barge-in or an answer heard late is a glitch too.
+  const keeping = rows.filter(r => r.withinBudget && r.bargeInP99Ms !== null && r.bargeInP99Ms < KEEP_UP_MS && r.latencyWireP99Ms !== null && r.latencyWireP99Ms < KEEP_UP_MS)
   const keepingUp = keeping.length > 0 ? Math.max(...keeping.map(r => r.calls)) : 0
-  console.log(`keeping up: ${keepingUp} concurrent calls within that budget whose barge-ins also reached Vonage < ${KEEP_UP_BARGE_IN_MS} ms after the API sent them (p99)`)
+  console.log(`keeping up: ${keepingUp} concurrent calls within that budget whose barge-ins took < ${KEEP_UP_MS} ms from the decision to clear and whose answers reached Vonage < ${KEEP_UP_MS} ms after the API sent them (p99)`)
   const result = {
     date: new Date().toISOString(),
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),

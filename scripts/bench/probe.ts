@@ -10,7 +10,8 @@
  *   the lead) had run dry although their audio was already waiting here;
  * - bridge latency: delta handler entry → its first frame handed to the socket,
  *   and "wire" latency: the fake API's send stamp (in event_id) → that frame;
- * - barge-in: speech_started handler entry → `clear` sent, and from its stamp;
+ * - barge-in: the cut's entry (the bridge's interrupt decision, lib/call/barge-in.ts) → `clear` sent;
+ *   from a speech_started's stamp only where a bare speech_started still cuts (no turn-taking);
  * - event-loop delay (perf_hooks.monitorEventLoopDelay), CPU time, memory.
  *
  * When the file `${BENCH_PROBE_DIR}/control` changes to a new sequence
