@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import { createHmac } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import { isLocalRequest, keyMatches } from '../lib/security/softphone-access.js'
+import { isLocalRequest, keyMatches, sameHost } from '../lib/security/softphone-access.js'
 import { registerSecrets } from '../lib/log/logger.js'
 
 export type ConsoleVerdict =
@@ -49,15 +49,6 @@ function readCookie (header: string | undefined, name: string): string | undefin
 function bearer (request: FastifyRequest): string | undefined {
   const h = request.headers.authorization
   return typeof h === 'string' && /^Bearer /i.test(h) ? h.slice(7).trim() : undefined
-}
-
-function sameHost (origin: string, host: string): boolean {
-  try {
-    const o = new URL(origin)
-    return o.host === new URL(`${o.protocol}//${host}`).host
-  } catch {
-    return false
-  }
 }
 
 /**

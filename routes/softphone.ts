@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { isLocalRequest, softphoneAccess, type Access, type SoftphoneMode } from '../lib/security/softphone-access.js'
+import { isLocalRequest, sameHost, softphoneAccess, type Access, type SoftphoneMode } from '../lib/security/softphone-access.js'
 import { registerSecrets } from '../lib/log/logger.js'
 import type { CallContext } from '../lib/realtime/session-update.js'
 
@@ -100,13 +100,4 @@ export default async function softphoneRoutes (fastify: FastifyInstance): Promis
       rate: cfg.VONAGE_AUDIO_RATE
     }
   })
-}
-
-function sameHost (origin: string, host: string): boolean {
-  try {
-    const o = new URL(origin)
-    return o.host === new URL(`${o.protocol}//${host}`).host
-  } catch {
-    return false
-  }
 }

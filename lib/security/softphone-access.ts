@@ -97,3 +97,13 @@ export function softphoneAccess (p: AccessPolicy, local: boolean, given: string 
   if (keyMatches(given, p.key)) return { ok: true, via: 'key' }
   return { ok: false, status: 401, message: 'The browser softphone needs the key from this server\'s SOFTPHONE_KEY: open /softphone?key=<SOFTPHONE_KEY> (the page sends it on as the X-Softphone-Key header).' }
 }
+
+/** Whether a browser's Origin header names the host the request came to (a same-site page, not another site's). */
+export function sameHost (origin: string, host: string): boolean {
+  try {
+    const o = new URL(origin)
+    return o.host === new URL(`${o.protocol}//${host}`).host
+  } catch {
+    return false
+  }
+}

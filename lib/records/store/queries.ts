@@ -155,9 +155,13 @@ function where (f: CallFilter): { sql: string, params: unknown[] } {
 
 export async function listCalls (db: Db, f: CallFilter): Promise<{ total: number, page: number, limit: number, calls: CallSummary[] }> {
   const w = where(f)
-  const total = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM calls c ${w.sql}`, w.params)
-  const rows = await db.query(`SELECT c.* FROM calls c ${w.sql} ORDER BY c.started_at DESC, c.id LIMIT ${f.limit} OFFSET ${(f.page - 1) * f.limit}`, w.params)
-  return { total: total[0]?.n ?? 0, page: f.page, limit: f.limit, calls: rows.map(summary) }
+  // The page and its total from one statement (one snapshot): a flush between two queries made them disagree.
+  const rows = await db.query(`SELECT c.*, count(*) OVER ()::int AS total_count FROM calls c ${w.sql} ORDER BY c.started_at DESC, c.id LIMIT ${f.limit} OFFSET ${(f.page - 1) * f.limit}`, w.params)
+  // A page past the end has no rows to carry the total: ask for it alone.
+  const total = rows.length > 0
+    ? Number(rows[0]!.total_count)
+    : (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM calls c ${w.sql}`, w.params))[0]?.n ?? 0
+  return { total, page: f.page, limit: f.limit, calls: rows.map(summary) }
 }
 
 export async function getCall (db: Db, id: string): Promise<CallDetail | null> {
