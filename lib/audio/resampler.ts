@@ -240,11 +240,8 @@ class PolyphaseResampler implements Resampler {
   }
 }
 
-/**
- * The one resampler of the server: the JS polyphase loop above. `engine` is
- * accepted for the benchmark's comparisons; 'js' is the only engine there is.
- */
-export function createResampler (inRate: Rate, outRate: Rate, _engine: 'js' = 'js'): Resampler {
+/** The one resampler of the server: the polyphase FIR above (a pass-through when the rates agree). */
+export function createResampler (inRate: Rate, outRate: Rate): Resampler {
   if (inRate === outRate) return new PassThrough(inRate, outRate)
   return new PolyphaseResampler(inRate, outRate)
 }

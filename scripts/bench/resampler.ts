@@ -62,18 +62,9 @@ const DIRECTIONS: Array<[Rate, Rate]> = [
 // ---------------------------------------------------------------- implementations
 
 const ours: Impl = {
-  name: 'ours (polyphase FIR, SIMD)',
+  name: 'ours (polyphase FIR)',
   async open (inRate, outRate) {
     const r = createResampler(inRate, outRate)
-    return { process: (x) => r.process(x), destroy () {} }
-  },
-}
-
-/** The same filter in the plain JS loop (used where WebAssembly SIMD is missing). */
-const oursJs: Impl = {
-  name: 'ours (polyphase FIR, JS)',
-  async open (inRate, outRate) {
-    const r = createResampler(inRate, outRate, 'js')
     return { process: (x) => r.process(x), destroy () {} }
   },
 }
@@ -219,7 +210,6 @@ function speex (quality: number, simd = false): Impl {
 
 const IMPLS: Impl[] = [
   ours,
-  oursJs,
   linear,
   libsamplerate('libsamplerate best sinc', 0),
   libsamplerate('libsamplerate fastest sinc', 2),
