@@ -24,6 +24,7 @@ import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:pe
 import { closeSync, openSync, readFileSync, readSync, renameSync, writeFileSync, watch } from 'node:fs'
 import { join } from 'node:path'
 import { Session } from 'node:inspector'
+import { isMainThread } from 'node:worker_threads'
 import { Histogram, monotonicOffsetMs } from './histogram.js'
 import type { frameMessage as FrameMsg, deltaMessage as DeltaMsg, bargeInMessage as BargeMsg, tickMessage as TickMsg } from '../../lib/call/probe.js'
 
@@ -43,7 +44,10 @@ export interface ProbeSnapshot {
 }
 
 const dir = process.env.BENCH_PROBE_DIR
-if (dir !== undefined && dir !== '') start(dir)
+// --import loads this into worker threads too (the call store's database runs in one): only the main thread,
+// where the calls and their 20 ms beat live, is measured; a worker's snapshot would replace the main thread's
+// (same pid) and count the process's CPU twice.
+if (dir !== undefined && dir !== '' && isMainThread) start(dir)
 
 function start (dir: string): void {
   const mono = monotonicOffsetMs()
