@@ -68,6 +68,8 @@ interface Options {
   spreadMs: number
   /** The call store on (as shipped: an embedded database in the server's folder) or off (DATA_DIR empty). */
   store: boolean
+  /** Prometheus metrics on (as shipped, METRICS_PORT 9091 on 127.0.0.1) or off (METRICS_PORT 0). */
+  metrics: boolean
 }
 
 const USAGE = `npm run bench -- [options]
@@ -92,6 +94,7 @@ the load generators on the others. No other process on the machine is touched.
   --no-pin              do not pin the server and the load to separate cores
   --no-resampler        skip the resampler comparison at the end
   --no-store            the call store off (DATA_DIR empty); on by default, as shipped
+  --no-metrics          Prometheus metrics off (METRICS_PORT=0); on by default, as shipped
   --wait-quiet=S        wait up to S seconds for the machine to be quiet before starting
   --node-args=a,b       extra node flags for the server (e.g. --trace-gc)
   --prof                V8 CPU profile of the server into bench-results/prof/
@@ -129,7 +132,8 @@ function parseArgs (): Options {
     // The server, our own child, ahead of the machine's background work on its core, where allowed (root).
     nice: process.getuid?.() === 0 ? -10 : 0,
     spreadMs: 0,
-    store: true
+    store: true,
+    metrics: true
   }
   for (const a of process.argv.slice(2)) {
     const arg = a.replace(/^--/, '')
@@ -142,6 +146,7 @@ function parseArgs (): Options {
       case 'budget': o.budgetS = Number(v); break
       case 'no-resampler': o.resampler = false; break
       case 'no-store': o.store = false; break
+      case 'no-metrics': o.metrics = false; break
       case 'out': o.out = v; break
       case 'greeting-delay': o.greetingDelayMs = Number(v); break
       case 'model-delay': o.modelDelayMs = Number(v); break
@@ -435,6 +440,7 @@ async function main (): Promise<void> {
       BENCH_PROBE_DIR: probeDir,
       // As shipped, the call store writes an embedded database into the server's own (temporary) folder.
       ...(o.store ? {} : { DATA_DIR: '' }),
+      ...(o.metrics ? {} : { METRICS_PORT: '0' }),
       ...(process.env.BENCH_TRACE_LATE !== undefined ? { BENCH_TRACE_LATE: process.env.BENCH_TRACE_LATE } : {}),
       ...(process.env.BENCH_HEAP_SAMPLE !== undefined ? { BENCH_HEAP_SAMPLE: process.env.BENCH_HEAP_SAMPLE, BENCH_HEAP_LIVE: process.env.BENCH_HEAP_LIVE ?? '' } : {})
     },
