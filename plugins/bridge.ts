@@ -11,7 +11,7 @@ import { callSessionSettings, sessionUpdate, type CallContext } from '../lib/rea
 import { readWavPcm16 } from '../lib/audio/wav.js'
 import { createResampler } from '../lib/audio/resampler.js'
 import type { Rate } from '../lib/vonage/ncco.js'
-import { resolveTurnProfile, type TurnProfileName } from '../lib/realtime/turn-profiles.js'
+import { resolveTurnProfile } from '../lib/realtime/turn-profiles.js'
 import { Backchannels, parseWordList } from '../lib/call/backchannels.js'
 import { ConfigError } from '../lib/config/schema.js'
 
@@ -72,7 +72,7 @@ async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
   const apology = loadApology()
   let turnProfile
   try {
-    turnProfile = resolveTurnProfile(config.TURN_PROFILE as TurnProfileName, config.BARGE_IN_MIN_MS)
+    turnProfile = resolveTurnProfile(config.TURN_PROFILE, config.BARGE_IN_MIN_MS)
   } catch (err) {
     throw new ConfigError([(err as Error).message])
   }
@@ -105,7 +105,7 @@ async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
       const session = new CallSession({
         id,
         call,
-        rate: config.VONAGE_AUDIO_RATE as Rate,
+        rate: config.VONAGE_AUDIO_RATE,
         leadMs: config.PLAYBACK_LEAD_MS,
         engine,
         pacer,

@@ -136,7 +136,7 @@ export default async function connectRoutes (fastify: FastifyInstance): Promise<
         allowed
       })
     }
-    const machineDetection = request.body.machineDetection ?? config.VONAGE_MACHINE_DETECTION as 'hangup' | 'continue'
+    const machineDetection = request.body.machineDetection ?? config.VONAGE_MACHINE_DETECTION
     const contextBytes = Buffer.byteLength(JSON.stringify(context))
     if (contextBytes > OUTBOUND_CONTEXT_MAX_BYTES) {
       return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `body.context is too large: ${contextBytes} bytes as JSON, at most ${OUTBOUND_CONTEXT_MAX_BYTES}` })

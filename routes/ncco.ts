@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
-import { mediaNcco, talk, BUSY_MESSAGE, CLOSING_MESSAGE, UNAVAILABLE_MESSAGE, type Ncco, type Rate } from '../lib/vonage/ncco.js'
+import { mediaNcco, talk, BUSY_MESSAGE, CLOSING_MESSAGE, UNAVAILABLE_MESSAGE, type Ncco } from '../lib/vonage/ncco.js'
 import { deriveTokenKey } from '../lib/security/tokens.js'
 import { FLY_REPLAY_HEADER, FLY_REPLAY_SRC_HEADER, flyReplayValue, placement } from '../lib/security/fly-replay.js'
 import { decodeOutboundContext, OUTBOUND_CONTEXT_PURPOSE } from '../lib/vonage/outbound-context.js'
@@ -87,7 +87,7 @@ export default async function nccoRoutes (fastify: FastifyInstance): Promise<voi
       publicHost: publicHost(request),
       callId: uuid,
       token: fastify.mediaTokens.issue(uuid),
-      rate: cfg.VONAGE_AUDIO_RATE as Rate,
+      rate: cfg.VONAGE_AUDIO_RATE,
       greeting: cfg.GREETING_TEXT,
       language: cfg.GREETING_LANGUAGE,
       signedHandshake: cfg.VONAGE_SIGNATURE_SECRET !== ''

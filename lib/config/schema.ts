@@ -99,7 +99,8 @@ export const configSchema = {
 
 type Schema = typeof configSchema
 type Prop = Schema['properties']
-type ValueOf<P> = P extends { type: 'integer' | 'number' } ? number : P extends { type: 'boolean' } ? boolean : string
+/** A setting's type as the schema says it: its enum's literals where it has one (no casts at the call sites). */
+type ValueOf<P> = P extends { enum: ReadonlyArray<infer E> } ? E : P extends { type: 'integer' | 'number' } ? number : P extends { type: 'boolean' } ? boolean : string
 export type RawConfig = { [K in keyof Prop]: ValueOf<Prop[K]> }
 
 /** The validated settings plus the values derived from them. */

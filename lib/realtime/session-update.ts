@@ -1,5 +1,5 @@
 import { maskNumber } from '../log/logger.js'
-import { TURN_PROFILES, resolveTurnProfile, turnDetection as turnDetectionFor, type TurnProfile, type TurnProfileName } from './turn-profiles.js'
+import { TURN_PROFILES, resolveTurnProfile, turnDetection as turnDetectionFor, type TurnProfile } from './turn-profiles.js'
 import type { AppConfig } from '../config/schema.js'
 import type { SessionUpdateEvent } from './client-events.js'
 
@@ -38,12 +38,12 @@ export function callSessionSettings (c: AppConfig, persona: string, tools: unkno
   return {
     persona,
     voice: c.OPENAI_VOICE,
-    turnDetection: c.OPENAI_TURN_DETECTION as 'server_vad' | 'semantic_vad',
+    turnDetection: c.OPENAI_TURN_DETECTION,
     transcriptionModel: c.OPENAI_TRANSCRIPTION_MODEL,
     transcriptionLanguage: c.TRANSCRIPTION_LANGUAGE,
-    noiseReduction: c.OPENAI_NOISE_REDUCTION as 'near_field' | 'far_field' | 'off',
+    noiseReduction: c.OPENAI_NOISE_REDUCTION,
     tools,
-    turnProfile: resolveTurnProfile(c.TURN_PROFILE as TurnProfileName, c.BARGE_IN_MIN_MS),
+    turnProfile: resolveTurnProfile(c.TURN_PROFILE, c.BARGE_IN_MIN_MS),
     bridgeDecides: true,
     reasoningEffort: c.OPENAI_REASONING_EFFORT
   }
