@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import configPlugin, { type ConfigPluginOptions } from './plugins/config.js'
+import externalPlugins from './plugins/external.js'
 import vonagePlugin from './plugins/vonage.js'
 import webhookAuthPlugin from './plugins/webhook-auth.js'
 import mediaTokensPlugin from './plugins/media-tokens.js'
@@ -45,6 +46,7 @@ export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance>
   })
   await app.register(configPlugin, opts.config ?? {})
   trustedHops = app.config.TRUST_PROXY_HOPS
+  await app.register(externalPlugins)
   await app.register(vonagePlugin)
   await app.register(webhookAuthPlugin)
   await app.register(mediaTokensPlugin)

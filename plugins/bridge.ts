@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin'
-import websocket from '@fastify/websocket'
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { CallSession } from '../lib/call/session.js'
@@ -55,16 +54,6 @@ function loadApology (): Int16Array {
 
 async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
   const config = fastify.config
-  await fastify.register(websocket, {
-    // Oversized messages are ours to count and drop; ws would close the call over them.
-    options: { maxPayload: 1024 * 1024, perMessageDeflate: false },
-    // A broken frame from a caller is their problem, not ours: one warn line, no stack (a token holder must not flood the logs).
-    errorHandler (err: Error & { code?: string }, socket, request) {
-      request.log.warn({ code: err.code, reason: err.message.slice(0, 200) }, 'media socket error: closing it')
-      socket.terminate()
-    }
-  })
-
   const endpoint = realtimeEndpoint(config)
   if (endpoint.provider === 'azure-preview') {
     fastify.log.warn('OPENAI_API_VERSION selects Azure OpenAI\'s preview Realtime endpoint, deprecated since 2026-04-30: remove it to use the GA /openai/v1 endpoint')
@@ -137,4 +126,4 @@ async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(bridgePlugin, { name: 'bridge', dependencies: ['config', 'calls'] })
+export default fp(bridgePlugin, { name: 'bridge', dependencies: ['config', 'external', 'calls'] })

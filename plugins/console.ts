@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin'
-import rateLimit from '@fastify/rate-limit'
 import { createHmac } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { isLocalRequest, keyMatches, sameHost } from '../lib/security/softphone-access.js'
@@ -77,7 +76,6 @@ async function consolePlugin (fastify: FastifyInstance): Promise<void> {
   let limit: onRequestHookHandler | null = null
   // In a scope of its own: the softphone registers the same plugin in its scope.
   await fastify.register(async function consoleRateLimit (scope) {
-    await scope.register(rateLimit, { global: false })
     limit = scope.rateLimit({ max: WRONG_KEYS_PER_MINUTE, timeWindow: 60_000, allowList: (r) => !gate.carriesWrongKey(r) })
   })
   if (limit === null) throw new Error('console rate limit not set up')

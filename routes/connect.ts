@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
-import rateLimit from '@fastify/rate-limit'
 import { Ajv } from 'ajv'
 import { HttpMethod } from '@vonage/voice'
 import { E164_RE } from '../lib/config/schema.js'
@@ -88,7 +87,6 @@ export default async function connectRoutes (fastify: FastifyInstance): Promise<
   }
 
   // Registered here, not globally: only this route costs money per request.
-  await fastify.register(rateLimit, { global: false })
 
   function notConfigured (reply: FastifyReply): FastifyReply {
     return reply.code(503).send({

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import rateLimit from '@fastify/rate-limit'
 import { mediaNcco, talk, BUSY_MESSAGE, CLOSING_MESSAGE, UNAVAILABLE_MESSAGE, type Ncco } from '../lib/vonage/ncco.js'
 import { deriveTokenKey } from '../lib/security/tokens.js'
 import { FLY_REPLAY_HEADER, FLY_REPLAY_SRC_HEADER, flyReplayValue, placement } from '../lib/security/fly-replay.js'
@@ -113,7 +112,6 @@ export default async function nccoRoutes (fastify: FastifyInstance): Promise<voi
 
   // Registered here, not globally: answer webhooks open model sessions. A
   // valid Vonage signature is exempt, so Vonage's few addresses never hit it.
-  await fastify.register(rateLimit, { global: false })
   const answerLimit = fastify.rateLimit({
     max: cfg.ANSWER_RATE_LIMIT_PER_MINUTE,
     timeWindow: 60_000,

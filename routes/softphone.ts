@@ -1,5 +1,4 @@
 import fastifyStatic from '@fastify/static'
-import rateLimit from '@fastify/rate-limit'
 import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -72,7 +71,6 @@ export default async function softphoneRoutes (fastify: FastifyInstance): Promis
       .send(page)
   })
 
-  await fastify.register(rateLimit, { global: false })
   // Each call costs model time: a page stuck in a redial loop, or a leaked key, must not run up a bill.
   fastify.post('/softphone/call', { onRequest: fastify.rateLimit({ max: SOFTPHONE_CALLS_PER_MINUTE, timeWindow: 60_000 }) }, async (request, reply) => {
     const given = request.headers['x-softphone-key']
