@@ -119,7 +119,6 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
     const from = session.call.from ?? ''
     const to = session.call.to ?? ''
     const call: LiveCall = { id: session.id, startedAt: new Date(startedAt).toISOString(), direction: session.call.direction, from: maskNumber(from), to: maskNumber(to), lines: [] }
-    const seen = new Set<string>()
     let seq = 0
     let backchannels = 0
     let firstAudioMs: number | null = null
@@ -129,9 +128,7 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
       live.emit('start', call)
     })
     const onLine = (l: Line): void => guard(() => {
-      const key = `${l.role}:${l.itemId}`
-      if (seen.has(key) || l.text.trim() === '') return
-      seen.add(key)
+      if (l.text.trim() === '') return
       const line = { role: l.role, text: l.text.trim(), atMs: Math.round(l.atMs) }
       writer.line({ callId: session.id, seq: ++seq, ...line })
       if (!cfg.STORE_TRANSCRIPTS) return
