@@ -253,10 +253,10 @@ interface Plan {
   runMs: number
 }
 
-async function measure (impl: Impl, inRate: Rate, outRate: Rate, plan: Plan): Promise<BenchRow> {
-  const direction = `${inRate / 1000}k->${outRate / 1000}k`
-  const row: BenchRow = {
-    direction,
+/** A row with no figures yet: filled by measure(), or left empty with a note when an implementation fails. */
+function emptyRow (impl: Impl, inRate: Rate, outRate: Rate): BenchRow {
+  return {
+    direction: `${inRate / 1000}k->${outRate / 1000}k`,
     impl: impl.name,
     nsPerFrame: null,
     worstSinadDb: null,
@@ -266,6 +266,10 @@ async function measure (impl: Impl, inRate: Rate, outRate: Rate, plan: Plan): Pr
     delayMs: null,
     outPerFrame: null,
   }
+}
+
+async function measure (impl: Impl, inRate: Rate, outRate: Rate, plan: Plan): Promise<BenchRow> {
+  const row = emptyRow(impl, inRate, outRate)
   const probe = await impl.open(inRate, outRate)
   if (typeof probe === 'string') {
     row.note = probe
@@ -406,18 +410,7 @@ export async function benchResampler (
       try {
         row = await measure(impl, inRate, outRate, plan)
       } catch (e) {
-        row = {
-          direction: `${inRate / 1000}k->${outRate / 1000}k`,
-          impl: impl.name,
-          nsPerFrame: null,
-          worstSinadDb: null,
-          worstSinadHz: null,
-          worstStopbandDb: null,
-          worstStopbandHz: null,
-          delayMs: null,
-          outPerFrame: null,
-          note: `failed: ${(e as Error).message}`,
-        }
+        row = { ...emptyRow(impl, inRate, outRate), note: `failed: ${(e as Error).message}` }
       }
       rows.push(row)
       opts.log?.(row)
