@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# Node 26 is the Active LTS line (since 2026-10-28, nodejs/Release); the server also runs on Node 20.
-FROM node:26-bookworm-slim AS build
+# The exact Node of .node-version (CI and the tests run the same one; a test keeps the two equal).
+FROM node:26.12.1-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -8,7 +8,7 @@ COPY . .
 # tsconfig.build.json emits the server only: no tests or scripts in dist/.
 RUN npm run build && npm prune --omit=dev
 
-FROM node:26-bookworm-slim
+FROM node:26.12.1-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 # test/system/image.test.ts assembles exactly what these COPY lines copy and starts the server from it.

@@ -27,6 +27,12 @@ export interface CallRig extends Built {
   port: number
   /** Answers like Vonage does (POST JSON), returns the NCCO. */
   answer: (body?: Record<string, unknown>, path?: string) => Promise<Array<Record<string, any>>>
+  /**
+   * Posts any other Vonage webhook (event, input, recording) the way Vonage does: JSON,
+   * signed when the app has VONAGE_SIGNATURE_SECRET. Every test sends Vonage webhooks
+   * through answer() or this, so that signing lives in one place.
+   */
+  webhook: (path: string, body: Record<string, unknown>) => Promise<{ statusCode: number, json: () => any, body: string }>
   /** Opens the NCCO's WebSocket like Vonage does. */
   dial: (ncco: Array<Record<string, any>>, o?: MediaClientOptions) => Promise<VonageMediaClient>
 }
@@ -48,6 +54,7 @@ export async function callRig (t: TestContext, env: Record<string, string | numb
       if (res.statusCode !== 200) throw new Error(`answer webhook: ${res.statusCode} ${res.body}`)
       return res.json()
     },
+    webhook: async (path, body) => await built.app.inject({ method: 'POST', url: path, payload: body }),
     dial: async (ncco, o = {}) => {
       const connect = ncco.find(a => a.action === 'connect')
       if (connect === undefined) throw new Error('NCCO has no connect action')
