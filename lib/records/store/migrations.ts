@@ -52,6 +52,27 @@ CREATE TABLE call_tools (
   result text,
   PRIMARY KEY (call_id, seq)
 );`
+  },
+  {
+    version: 6,
+    name: 'call audio (recordings, voicemails) in chunks',
+    // bytea: PostgreSQL's binary type; SQLite keeps a blob as it is, whatever the declared type.
+    sql: `
+CREATE TABLE call_audio (
+  call_id text NOT NULL,
+  kind text NOT NULL,
+  mime text NOT NULL,
+  size bigint NOT NULL,
+  created_at text NOT NULL,
+  PRIMARY KEY (call_id, kind)
+);
+CREATE TABLE call_audio_chunks (
+  call_id text NOT NULL,
+  kind text NOT NULL,
+  seq integer NOT NULL,
+  bytes bytea NOT NULL,
+  PRIMARY KEY (call_id, kind, seq)
+);`
   }
 ]
 
