@@ -163,6 +163,8 @@ export class CallWriter {
 /** Deletes calls (with their lines and tools) that started more than `days` days ago. */
 export async function purgeOlderThan (db: Db, days: number, now = new Date()): Promise<number> {
   const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString()
-  const rows = await db.query<{ n: number }>('WITH gone AS (DELETE FROM calls WHERE started_at < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone', [cutoff])
-  return rows[0]?.n ?? 0
+  // Counted, then deleted: a DELETE … RETURNING inside WITH is PostgreSQL's alone.
+  const rows = await db.query<{ n: number }>('SELECT count(*) AS n FROM calls WHERE started_at < $1', [cutoff])
+  await db.batch([['DELETE FROM calls WHERE started_at < $1', [cutoff]]])
+  return Number(rows[0]?.n ?? 0)
 }
