@@ -119,13 +119,13 @@ export function statementsOf (sql: string): string[] {
 }
 
 /** Applies the steps this database lacks; two machines starting at once do not apply one twice. */
-export async function migrate (db: Db): Promise<number[]> {
+export async function migrate (db: Db, steps: readonly Migration[] = MIGRATIONS): Promise<number[]> {
   const postgres = db.kind === 'postgres'
   // PostgreSQL databases made before the SQLite store have applied_at as timestamptz: ISO text goes into both.
   await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at text NOT NULL)')
   const done = new Set((await db.query<{ version: number }>('SELECT version FROM schema_migrations')).map(r => r.version))
   const applied: number[] = []
-  for (const m of MIGRATIONS) {
+  for (const m of steps) {
     if (done.has(m.version)) continue
     try {
       const sql = !postgres && m.sqlite !== undefined ? m.sqlite : m.sql
