@@ -94,6 +94,7 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
 
   async function open (): Promise<Db | null> {
     if (!enabled) return null
+    const since = performance.now()
     try {
       const d = await openDb({ url: cfg.DATABASE_URL, dataDir: cfg.DATA_DIR })
       if (closing) { await d.close(); return null }
@@ -106,7 +107,7 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
       // At every start while the folder is there: an owner who missed it once sees it again, and the server still runs.
       if (old !== null) log.warn({ dir: old }, pgliteNotice(old))
       const purged = await purgeOlderThan(d, cfg.CALL_RETENTION_DAYS)
-      log.info({ kind: d.kind, dataDir: d.kind === 'embedded' ? cfg.DATA_DIR : undefined, purged, retentionDays: cfg.CALL_RETENTION_DAYS }, 'call store open')
+      log.info({ kind: d.kind, dataDir: d.kind === 'embedded' ? cfg.DATA_DIR : undefined, purged, retentionDays: cfg.CALL_RETENTION_DAYS, openMs: Math.round(performance.now() - since) }, 'call store open')
       return d
     } catch (err) {
       log.error({ err, retryInMs: REOPEN_MS }, 'call store could not be opened: calls go on, their history is not kept until it opens')
