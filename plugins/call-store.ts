@@ -68,12 +68,16 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
   // The queue on disk beside the embedded store (with PostgreSQL too, when DATA_DIR is set): a killed process loses no call.
   let journal: Journal | null = null
   if (enabled && cfg.DATA_DIR !== '' && cfg.DATA_DIR !== ':memory:') {
-    mkdirSync(cfg.DATA_DIR, { recursive: true })
     const path = join(cfg.DATA_DIR, JOURNAL_FILE)
-    const left = Journal.pending(path)
-    journal = new Journal(path)
-    if (left.length > 0) log.warn({ statements: left.length }, '前回の終了時に書き込み前だった通話データを書き込みます / writing the call data the last run left unwritten (it was stopped before its flush)')
-    pending = left
+    try {
+      mkdirSync(cfg.DATA_DIR, { recursive: true })
+      pending = Journal.pending(path)
+      journal = new Journal(path)
+      if (pending.length > 0) log.warn({ statements: pending.length }, '前回の終了時に書き込み前だった通話データを書き込みます / writing the call data the last run left unwritten (it was stopped before its flush)')
+    } catch (err) {
+      // The store's open below reports the folder too; calls go on either way.
+      log.error({ err, path }, 'call store journal unavailable: a killed process may lose the calls of its last moments')
+    }
   }
   const writer = new CallWriter({
     storeFullNumbers: cfg.STORE_FULL_NUMBERS,
@@ -95,8 +99,9 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
   async function open (): Promise<Db | null> {
     if (!enabled) return null
     const since = performance.now()
+    let d: Db | null = null
     try {
-      const d = await openDb({ url: cfg.DATABASE_URL, dataDir: cfg.DATA_DIR })
+      d = await openDb({ url: cfg.DATABASE_URL, dataDir: cfg.DATA_DIR })
       if (closing) { await d.close(); return null }
       await migrate(d)
       db = d
@@ -110,6 +115,8 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
       log.info({ kind: d.kind, dataDir: d.kind === 'embedded' ? cfg.DATA_DIR : undefined, purged, retentionDays: cfg.CALL_RETENTION_DAYS, openMs: Math.round(performance.now() - since) }, 'call store open')
       return d
     } catch (err) {
+      // Opened but not migrated: this attempt's connection (or thread) goes; the next attempt opens its own.
+      if (d !== null && db !== d) await d.close().catch(() => {})
       log.error({ err, retryInMs: REOPEN_MS }, 'call store could not be opened: calls go on, their history is not kept until it opens')
       if (!closing) {
         reopenTimer = setTimeout(() => { void open() }, REOPEN_MS)
