@@ -1,12 +1,14 @@
 import fp from 'fastify-plugin'
 import { EventEmitter } from 'node:events'
-import { basename } from 'node:path'
+import { mkdirSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { CallSession, CallStats } from '../lib/call/session.js'
 import type { SessionEventMap } from '../lib/call/events.js'
 import { estimateCost, outcomeOf } from '../lib/records/record.js'
 import { maskNumber, registerSecrets } from '../lib/log/logger.js'
-import { openDb, type Db } from '../lib/records/store/db.js'
+import { leftoverPglite, openDb, pgliteNotice, type Db } from '../lib/records/store/db.js'
+import { Journal, JOURNAL_FILE } from '../lib/records/store/journal.js'
 import { migrate } from '../lib/records/store/migrations.js'
 import { CallWriter, purgeOlderThan } from '../lib/records/store/call-store.js'
 
@@ -33,7 +35,7 @@ export interface CallStoreHandle {
   live: LiveCalls
   /** The open database; null while it opens, when it could not be opened, or when the store is off. */
   db: () => Db | null
-  /** Resolves once the first attempt to open the database has finished. */
+  /** Resolves once the first attempt to open the database has finished (before the app is ready). */
   opened: Promise<Db | null>
   purge: () => Promise<number>
 }
@@ -62,6 +64,21 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
   registerSecrets([cfg.DATABASE_URL])
   const enabled = cfg.DATABASE_URL !== '' || cfg.DATA_DIR !== ''
   const reported = new Set<string>()
+  let pending: Array<[string, unknown[]]> = []
+  // The queue on disk beside the embedded store (with PostgreSQL too, when DATA_DIR is set): a killed process loses no call.
+  let journal: Journal | null = null
+  if (enabled && cfg.DATA_DIR !== '' && cfg.DATA_DIR !== ':memory:') {
+    const path = join(cfg.DATA_DIR, JOURNAL_FILE)
+    try {
+      mkdirSync(cfg.DATA_DIR, { recursive: true })
+      pending = Journal.pending(path)
+      journal = new Journal(path)
+      if (pending.length > 0) log.warn({ statements: pending.length }, '前回の終了時に書き込み前だった通話データを書き込みます / writing the call data the last run left unwritten (it was stopped before its flush)')
+    } catch (err) {
+      // The store's open below reports the folder too; calls go on either way.
+      log.error({ err, path }, 'call store journal unavailable: a killed process may lose the calls of its last moments')
+    }
+  }
   const writer = new CallWriter({
     storeFullNumbers: cfg.STORE_FULL_NUMBERS,
     storeTranscripts: cfg.STORE_TRANSCRIPTS,
@@ -70,8 +87,10 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
       if (reported.has(what)) return
       reported.add(what)
       log.error({ err, counters: writer.counters }, what === 'queue-full' ? 'call store queue full: call data is being dropped' : 'call store write failed: call data was dropped')
-    }
+    },
+    ...(journal !== null ? { journal } : {})
   })
+  writer.restore(pending)
   const live = new LiveCalls()
   let db: Db | null = null
   let closing = false
@@ -79,16 +98,25 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
 
   async function open (): Promise<Db | null> {
     if (!enabled) return null
+    const since = performance.now()
+    let d: Db | null = null
     try {
-      const d = await openDb({ url: cfg.DATABASE_URL, dataDir: cfg.DATA_DIR })
+      d = await openDb({ url: cfg.DATABASE_URL, dataDir: cfg.DATA_DIR })
       if (closing) { await d.close(); return null }
       await migrate(d)
       db = d
       writer.attach(d)
+      // What the last run left in the journal is written now, before the first call.
+      if (writer.queued > 0) await writer.flush()
+      const old = d.kind === 'embedded' ? leftoverPglite(cfg.DATA_DIR) : null
+      // At every start while the folder is there: an owner who missed it once sees it again, and the server still runs.
+      if (old !== null) log.warn({ dir: old }, pgliteNotice(old))
       const purged = await purgeOlderThan(d, cfg.CALL_RETENTION_DAYS)
-      log.info({ kind: d.kind, dataDir: d.kind === 'embedded' ? cfg.DATA_DIR : undefined, purged, retentionDays: cfg.CALL_RETENTION_DAYS }, 'call store open')
+      log.info({ kind: d.kind, dataDir: d.kind === 'embedded' ? cfg.DATA_DIR : undefined, purged, retentionDays: cfg.CALL_RETENTION_DAYS, openMs: Math.round(performance.now() - since) }, 'call store open')
       return d
     } catch (err) {
+      // Opened but not migrated: this attempt's connection (or thread) goes; the next attempt opens its own.
+      if (d !== null && db !== d) await d.close().catch(() => {})
       log.error({ err, retryInMs: REOPEN_MS }, 'call store could not be opened: calls go on, their history is not kept until it opens')
       if (!closing) {
         reopenTimer = setTimeout(() => { void open() }, REOPEN_MS)
@@ -97,7 +125,10 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
       return null
     }
   }
+  // Open (and migrated) before the app is ready: the first call, however early, is stored. SQLite opens in
+  // milliseconds; a PostgreSQL that is away fails within its connect timeout and is retried in the background.
   const opened = open()
+  await opened
 
   const flushTimer = setInterval(() => {
     const before = writer.counters.failed + writer.counters.dropped
@@ -138,7 +169,8 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
     session.on('transcript', onLine)
     session.on('backchannel', () => { backchannels++ })
     session.on('first-audio', (e: { ms: number }) => { firstAudioMs = e.ms })
-    session.once('end', (stats: CallStats) => guard(() => {
+    // Before the other listeners (and the 'call ended' log line): once a call is said to have ended, its record is on disk.
+    session.prependOnceListener('end', (stats: CallStats) => guard(() => {
       const notes = session.notes
       notes.tools.forEach((t, i) => writer.tool({ callId: session.id, seq: i + 1, name: t.name, ok: t.ok, latencyMs: t.ms, result: t.error ?? (t.ok ? 'ok' : null) }))
       writer.callEnded({
@@ -159,6 +191,8 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
       })
       live.calls.delete(session.id)
       live.emit('end', session.id)
+      // Its end is in the journal already; written to the database now rather than at the next tick of the timer.
+      void writer.flush().catch(() => {})
     }))
   })
 
@@ -191,6 +225,7 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
     await opened
     await writer.flush()
     await db?.close()
+    journal?.close()
   })
 }
 

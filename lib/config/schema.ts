@@ -88,7 +88,7 @@ export const configSchema = {
     SOFTPHONE_ENABLED: { type: 'string', enum: ['auto', 'true', 'false'], default: 'auto', description: 'browser softphone at /softphone: auto (open to this machine only, others need SOFTPHONE_KEY), true (open to anyone who reaches the server) or false (off)' },
     SOFTPHONE_KEY: { type: 'string', default: '', description: 'key for the softphone from other machines (/softphone?key=...), at least 16 characters, e.g. from `openssl rand -hex 16`; empty = this machine only' },
 
-    DATA_DIR: { type: 'string', default: './data', description: 'folder of the embedded call store (created when missing); empty = keep no call history (unless DATABASE_URL is set)' },
+    DATA_DIR: { type: 'string', default: './data', description: 'folder of the embedded call store (SQLite, calls.sqlite; created when missing); empty = keep no call history (unless DATABASE_URL is set)' },
     DATABASE_URL: { type: 'string', default: '', description: 'PostgreSQL for the call store, postgres://user:password@host:5432/db (every machine pointing at one); empty = the embedded store in DATA_DIR' },
     STORE_FULL_NUMBERS: { type: 'boolean', default: false, description: 'keep callers\' full phone numbers in the call store besides the masked ones: true or false' },
     STORE_TRANSCRIPTS: { type: 'boolean', default: true, description: 'keep what was said in the call store (and show it in the console): true or false' },

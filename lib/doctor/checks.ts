@@ -90,7 +90,13 @@ export async function runDoctor (o: DoctorOptions): Promise<Check[]> {
 async function checkDeploySettings (app: FastifyInstance, checks: Check[]): Promise<void> {
   const c = app.config
   if (c.publicHost === '') {
-    checks.push(fail('SERVER_URL が未設定です', 'SERVER_URL is not set', 'Fly なら SERVER_URL=アプリ名.fly.dev、ngrok ならその URL を設定してください', 'set SERVER_URL to the public host, e.g. myapp.fly.dev or your ngrok host'))
+    // Optional: inbound calls build their WebSocket URL from each webhook's Host header. Outbound calls need it.
+    if (c.VONAGE_APPLICATION_ID !== '' || c.VONAGE_OUTBOUND_FROM !== '') {
+      checks.push(warn('SERVER_URL が未設定です: 着信は動きますが、発信（POST /connect）は使えません', 'SERVER_URL is not set: inbound calls work, outbound calls (POST /connect) are off',
+        '発信も使うなら、Fly は SERVER_URL=アプリ名.fly.dev、ngrok はその URL を設定してください', 'to place calls too, set SERVER_URL to the public host, e.g. myapp.fly.dev or your ngrok host'))
+    } else {
+      checks.push(ok('SERVER_URL: 未設定（任意。着信の URL は Webhook の Host ヘッダーから作ります）', 'SERVER_URL: not set (optional; inbound calls take their URLs from each webhook\'s Host header)'))
+    }
   } else {
     checks.push(ok(`公開ホスト: ${c.publicHost}`, `public host: ${c.publicHost}`))
   }
@@ -135,6 +141,13 @@ async function checkOpenAI (app: FastifyInstance, checks: Check[], timeoutMs: nu
 
 async function checkVonage (app: FastifyInstance, checks: Check[], o: DoctorOptions, timeoutMs: number): Promise<void> {
   const c = app.config
+  if (c.publicHost === '') {
+    if (c.VONAGE_APPLICATION_ID !== '') {
+      checks.push(warn('SERVER_URL がないため、Vonage アプリの Webhook の URL は確認できません', 'no SERVER_URL: the Vonage application\'s webhook URLs were not checked',
+        'SERVER_URL を設定すると、アプリの answer/event URL がそこを向いているか確認します', 'set SERVER_URL to check that the application\'s answer/event URLs point at it'))
+    }
+    return
+  }
   if (c.VONAGE_API_KEY === '' || c.VONAGE_API_SECRET === '' || c.VONAGE_APPLICATION_ID === '') {
     checks.push(warn('Vonage の API キー・シークレット・アプリ ID がないため、Webhook の URL は確認できません', 'no VONAGE_API_KEY / VONAGE_API_SECRET / VONAGE_APPLICATION_ID: the application\'s webhook URLs were not checked',
       '3 つを設定すると、アプリの answer/event URL が SERVER_URL を向いているか確認します', 'set all three to check that the application\'s answer/event URLs point at SERVER_URL'))

@@ -141,12 +141,16 @@ export function describeChange (r: ChangeUrlResult, dryRun: boolean): string[] {
 
 export interface RunOptions {
   cwd?: string
+  /** The process's environment (tests pass their own): its values win over the file's, and ENV_FILE names the file. */
+  env?: Record<string, string | undefined>
   apiHost?: string
   out?: (line: string) => void
   err?: (line: string) => void
 }
 
-const USAGE = 'usage: npm run change-url -- dev|prod [--dry-run]   (dev reads .env, prod reads .env.production)'
+const USAGE = 'usage: npm run change-url -- dev|prod [--dry-run]   (dev reads .env, prod reads .env.production, ENV_FILE another; environment variables win over the file)'
+/** What change-url reads; the rest of the file is the server's business. */
+const READS = [...REQUIRED, 'VONAGE_API_HOST'] as const
 
 /** The command line: returns the exit code, writes one line to `err` on failure. */
 export async function runChangeUrl (argv: string[], opts: RunOptions = {}): Promise<number> {
@@ -158,16 +162,23 @@ export async function runChangeUrl (argv: string[], opts: RunOptions = {}): Prom
     err(`change-url: ${USAGE}`)
     return 1
   }
-  const source = rest[0] === 'dev' ? '.env' : '.env.production'
-  let text: string
+  const procEnv = opts.env ?? process.env
+  // As the server reads its settings: ENV_FILE names the file, and a variable set in the environment wins over it.
+  const file = procEnv.ENV_FILE !== undefined && procEnv.ENV_FILE !== '' ? procEnv.ENV_FILE : rest[0] === 'dev' ? '.env' : '.env.production'
+  const fromEnv = Object.fromEntries(READS.filter(n => procEnv[n] !== undefined).map(n => [n, procEnv[n]]))
+  let fromFile: Record<string, string | undefined> = {}
   try {
-    text = readFileSync(join(opts.cwd ?? process.cwd(), source), 'utf8')
+    fromFile = parseEnv(readFileSync(join(opts.cwd ?? process.cwd(), file), 'utf8'))
   } catch {
-    err(`change-url: ${source} not found — ${rest[0] === 'dev' ? 'create it with SERVER_URL, VONAGE_APPLICATION_ID, VONAGE_API_KEY and VONAGE_API_SECRET' : 'create it (cp .env .env.production) and set SERVER_URL to the Fly host'}`)
-    return 1
+    // Everything it needs in the environment (CI, a deploy job): no file is needed.
+    if (REQUIRED.some(n => (procEnv[n] ?? '') === '')) {
+      err(`change-url: ${file} not found — ${rest[0] === 'dev' ? 'create it with SERVER_URL, VONAGE_APPLICATION_ID, VONAGE_API_KEY and VONAGE_API_SECRET' : 'create it (cp .env .env.production) and set SERVER_URL to the Fly host'} (or set them as environment variables)`)
+      return 1
+    }
   }
+  const source = Object.keys(fromEnv).length > 0 ? `${file} or the environment` : file
   try {
-    const result = await changeUrl(parseEnv(text), { source, dryRun, apiHost: opts.apiHost })
+    const result = await changeUrl({ ...fromFile, ...fromEnv }, { source, dryRun, apiHost: opts.apiHost })
     for (const l of describeChange(result, dryRun)) out(l)
     return 0
   } catch (e) {

@@ -23,7 +23,7 @@
  * children only. Whatever else runs on the machine shows in the figures, and the bench says so.
  */
 import { fork, spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync, existsSync, closeSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, openSync, rmSync, readFileSync, readdirSync, writeFileSync, existsSync, closeSync } from 'node:fs'
 import { tmpdir, cpus, totalmem, release, availableParallelism } from 'node:os'
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -34,6 +34,7 @@ import { startFlags } from '../../test/fakes/start-flags.js'
 import { Histogram, monotonicOffsetMs } from './histogram.js'
 import type { ProbeSnapshot } from './probe.js'
 import { benchResampler, type BenchRow } from './resampler.js'
+import { serverMemory } from './store.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const dist = (p: string): string => join(root, 'dist', p)
@@ -347,6 +348,18 @@ export function formatTable (rows: LevelRow[]): string {
   return [row(head), '|' + widths.map(w => '-'.repeat(w + 1) + ':').join('|') + '|', ...lines.map(row)].join('\n')
 }
 
+/** The built server's RSS at rest with the store off (DATA_DIR empty) and on (a new embedded store), in MiB. */
+async function storeOnOff (): Promise<{ off: number, on: number, onPeak: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-store-rss-'))
+  try {
+    const off = await serverMemory('')
+    const on = await serverMemory(dir)
+    return { off: off.idle.rssMiB, on: on.idle.rssMiB, onPeak: on.idle.peakMiB }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 async function main (): Promise<void> {
   const o = parseArgs()
   for (const f of ['server.js', 'scripts/bench/probe.js', 'scripts/bench/callers.js', 'scripts/bench/fake-realtime.js'].map(f => f.startsWith('scripts/') ? benchDist(f) : dist(f))) {
@@ -408,6 +421,10 @@ async function main (): Promise<void> {
   pin(fake.pid)
   const fakePort = await ask<number>(fake, {}, 'port')
 
+  // What the call store adds to the server at rest, apart from the probe and the load (npm run bench:store for more).
+  const storeRss = await storeOnOff()
+  console.log(`server RSS idle (no probe, no calls): store off ${storeRss.off.toFixed(0)} MiB, store on ${storeRss.on.toFixed(0)} MiB (a new embedded store; peak ${storeRss.onPeak.toFixed(0)} MiB)`)
+
   // ---- the server, alone in its process(es)
   const port = await freePort()
   const logPath = join(resultsDir, `server-${stamp}.log`)
@@ -455,14 +472,14 @@ async function main (): Promise<void> {
   }
   while (livePids(probeDir).length < 1) await sleep(50)
   if (o.store) {
-    // A new embedded database is created once, at a server's first start (tens of seconds of CPU on its own
-    // thread); production pays that once, not during calls. Measure the store as it runs, not while it is born.
+    // The store opens before the server listens; this only confirms it did (and says how long the server took).
     const since = performance.now()
     while (!readFileSync(logPath, 'utf8').includes('"msg":"call store open"')) {
       if (server.exitCode !== null || performance.now() - since > 300_000) throw new Error(`the call store did not open; see ${logPath}`)
       await sleep(200)
     }
-    console.log(`call store open after ${((performance.now() - since) / 1000).toFixed(1)} s (a new embedded database, created once)`)
+    const line = readFileSync(logPath, 'utf8').split('\n').find(l => l.includes('"msg":"call store open"'))
+    console.log(`call store open in ${String((JSON.parse(line ?? '{}') as { openMs?: number }).openMs ?? '?')} ms (a new embedded database), waited ${(performance.now() - since).toFixed(0)} ms`)
   }
 
   // ---- fake Vonage

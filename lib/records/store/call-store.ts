@@ -47,9 +47,11 @@ export interface WriterOptions {
   /** Statements held while the database is slow or away; more are dropped. */
   maxQueue?: number
   onProblem: (what: 'write-failed' | 'queue-full', err?: unknown) => void
+  /** Where queued statements are kept until committed, so a killed process loses none (the embedded store's folder). */
+  journal?: { append: (s: Statement) => void, clear: () => void }
 }
 
-type Statement = [string, unknown[]]
+export type Statement = [string, unknown[]]
 
 export const MAX_QUEUE = 10_000
 /** Statements per transaction: one flush of a busy server stays short. */
@@ -78,6 +80,15 @@ export class CallWriter {
   }
 
   get queued (): number { return this.#queue.length }
+
+  /**
+   * Statements a killed process left in the journal go first. They are in the
+   * journal already; every statement is written with ON CONFLICT DO NOTHING or
+   * as an UPDATE, so one written twice changes nothing.
+   */
+  restore (statements: Statement[]): void {
+    this.#queue.unshift(...statements.slice(0, this.#maxQueue))
+  }
 
   /** From now on flush() writes to this database (null: hold statements). */
   attach (db: Db | null): void { this.#db = db }
@@ -122,11 +133,15 @@ export class CallWriter {
         await this.#db.batch(batch)
         this.counters.written += batch.length
         this.counters.batches++
+        // Nothing queued since (this runs in the same tick as the check): all the journal holds is committed.
+        if (this.#queue.length === 0) this.#journalCleared()
       } catch (err) {
         this.#o.onProblem('write-failed', err)
         // One bad statement (e.g. a line whose call row was lost) must not take its batch with it;
         // a database that is gone fails the first few at once and the rest are dropped.
         if (!await this.#oneByOne(this.#db, batch)) return
+        // What failed alone is counted and given up: the journal keeps no statement that can never be written.
+        if (this.#queue.length === 0) this.#journalCleared()
       }
     }
   }
@@ -157,12 +172,24 @@ export class CallWriter {
       return
     }
     this.#queue.push(s)
+    try {
+      this.#o.journal?.append(s)
+    } catch (err) {
+      // A full disk: the statement still waits in memory for the database.
+      this.#o.onProblem('write-failed', err)
+    }
+  }
+
+  #journalCleared (): void {
+    try { this.#o.journal?.clear() } catch (err) { this.#o.onProblem('write-failed', err) }
   }
 }
 
 /** Deletes calls (with their lines and tools) that started more than `days` days ago. */
 export async function purgeOlderThan (db: Db, days: number, now = new Date()): Promise<number> {
   const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString()
-  const rows = await db.query<{ n: number }>('WITH gone AS (DELETE FROM calls WHERE started_at < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone', [cutoff])
-  return rows[0]?.n ?? 0
+  // Counted, then deleted: a DELETE … RETURNING inside WITH is PostgreSQL's alone.
+  const rows = await db.query<{ n: number }>('SELECT count(*) AS n FROM calls WHERE started_at < $1', [cutoff])
+  await db.batch([['DELETE FROM calls WHERE started_at < $1', [cutoff]]])
+  return Number(rows[0]?.n ?? 0)
 }

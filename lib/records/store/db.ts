@@ -1,13 +1,16 @@
 import { Worker } from 'node:worker_threads'
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import pg from 'pg'
-import type { WorkerReply, WorkerRequest } from './pglite-worker.js'
+import { pgTypes } from './dialect.js'
+import type { WorkerReply, WorkerRequest } from './sqlite-worker.js'
 
 /**
  * The few things the call store asks of a database. The embedded one
- * (PGlite, PostgreSQL as WebAssembly) and a real PostgreSQL answer the same
- * SQL, so the store's queries are written once.
+ * (SQLite, built into Node) and a real PostgreSQL answer the same SQL, through
+ * the shim in dialect.ts, so the store's queries are written once. Rows come
+ * back in one shape from both: times as ISO-8601 text, JSON as text,
+ * booleans as 0/1, counts as numbers.
  */
 export interface Db {
   readonly kind: 'embedded' | 'postgres'
@@ -20,7 +23,7 @@ export interface Db {
 }
 
 export interface DbOptions {
-  /** postgres://… ; empty = the embedded database in `dataDir`. */
+  /** postgres://… ; empty = the embedded database in `dataDir` (`:memory:`: one that lives as long as the process). */
   url: string
   dataDir: string
   /** A schema of its own (tests); created when missing. */
@@ -44,6 +47,7 @@ async function openPostgres (url: string, schema: string | undefined): Promise<D
   }
   const pool = new pg.Pool({
     connectionString: url,
+    types: pgTypes,
     max: 4,
     connectionTimeoutMillis: 5000,
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {})
@@ -77,14 +81,14 @@ async function openPostgres (url: string, schema: string | undefined): Promise<D
 }
 
 /** Runs from source (tsx) or from dist/: the worker is loaded the same way as this file. */
-function startWorker (dir: string): Worker {
+function startWorker (file: string): Worker {
   if (import.meta.url.endsWith('.ts')) {
-    const entry = new URL('./pglite-worker.ts', import.meta.url).href
-    // A worker does not inherit tsx's loader hooks on Node 20: it registers them itself first.
+    const entry = new URL('./sqlite-worker.ts', import.meta.url).href
+    // A worker does not inherit tsx's loader hooks: it registers them itself first.
     return new Worker('import("tsx/esm/api").then(m => { m.register(); return import(require("node:worker_threads").workerData.entry) })',
-      { eval: true, workerData: { dir, entry } })
+      { eval: true, workerData: { file, entry } })
   }
-  return new Worker(new URL('./pglite-worker.js', import.meta.url), { workerData: { dir } })
+  return new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: { file } })
 }
 
 class DbError extends Error {
@@ -95,10 +99,33 @@ class DbError extends Error {
   }
 }
 
+/** The embedded database's file in DATA_DIR. */
+export const SQLITE_FILE = 'calls.sqlite'
+/** What versions before the SQLite store left in DATA_DIR: PGlite's folder (PostgreSQL as WebAssembly). */
+export const PGLITE_DIR = 'calls.pglite'
+
+/** The old embedded database's folder when DATA_DIR still holds one (it is not read: see pgliteNotice). */
+export function leftoverPglite (dataDir: string): string | null {
+  if (dataDir === '' || dataDir === ':memory:') return null
+  const dir = resolve(dataDir, PGLITE_DIR)
+  return existsSync(dir) ? dir : null
+}
+
+/** What to tell the owner at every start while the old folder is there: the history in it is not shown. */
+export function pgliteNotice (dir: string): string {
+  return `${dir} は以前の版の通話履歴（PGlite）です。この版は通話履歴を同じフォルダーの ${SQLITE_FILE} に保存し、古い履歴は読みません。` +
+    '古い履歴が要るなら、以前の版（git で 1 つ前の版）を一度起動してコンソールか /api/calls.csv で書き出してください。書き出したら、または要らなければ、このフォルダーを消すとこの案内は出なくなります / ' +
+    `${dir} holds the call history of an earlier version (PGlite). This version keeps the history in ${SQLITE_FILE} in the same folder and does not read the old one. ` +
+    'If you need the old history, start the earlier version once and export it from the console or /api/calls.csv; then (or if you do not need it) delete this folder and this notice stops.'
+}
+
 async function openEmbedded (dataDir: string): Promise<Db> {
-  const dir = dataDir.startsWith('memory://') ? dataDir : resolve(dataDir, 'calls.pglite')
-  if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true })
-  const worker = startWorker(dir)
+  let file = ':memory:'
+  if (dataDir !== ':memory:') {
+    mkdirSync(dataDir, { recursive: true })
+    file = resolve(dataDir, SQLITE_FILE)
+  }
+  const worker = startWorker(file)
   const waiting = new Map<number, { resolve: (rows: unknown[]) => void, reject: (err: Error) => void }>()
   let next = 0
   let dead: Error | null = null

@@ -4,8 +4,23 @@ import type { Db } from './db.js'
  * The store's schema, one step per entry, applied in order at start and
  * recorded in schema_migrations. Steps are only ever appended: a database
  * made by an older version is brought forward, never rebuilt.
+ *
+ * Write a step once, in SQL both databases take: `text`, `integer`, `bigint`,
+ * `double precision`; booleans as 0/1, JSON and times (ISO-8601 UTC) as text;
+ * plain `CREATE TABLE` / `CREATE INDEX` / `ALTER TABLE … ADD COLUMN`. Step 1
+ * alone predates the embedded SQLite store: PostgreSQL databases already made
+ * it with PostgreSQL's own types, so it keeps that form there and has an
+ * equivalent one (`sqlite`) for SQLite; the store reads both back alike (dialect.ts).
  */
-export const MIGRATIONS: ReadonlyArray<{ version: number, name: string, sql: string }> = [
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+  /** Only when `sql` is not portable: the same step for the embedded SQLite store. */
+  sqlite?: string
+}
+
+export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'calls, transcript lines, tool calls',
@@ -51,6 +66,49 @@ CREATE TABLE call_tools (
   latency_ms integer NOT NULL,
   result text,
   PRIMARY KEY (call_id, seq)
+);`,
+    sqlite: `
+CREATE TABLE calls (
+  id text PRIMARY KEY,
+  started_at text NOT NULL,
+  ended_at text,
+  direction text NOT NULL,
+  from_masked text NOT NULL DEFAULT '',
+  to_masked text NOT NULL DEFAULT '',
+  from_full text,
+  to_full text,
+  persona text,
+  model text,
+  outcome text,
+  end_reason text,
+  duration_ms integer,
+  usage text,
+  cost_usd double precision,
+  time_to_first_audio_ms integer,
+  late_frames integer,
+  barge_ins integer NOT NULL DEFAULT 0,
+  backchannels integer NOT NULL DEFAULT 0,
+  caller_audio_ms integer,
+  assistant_audio_ms integer,
+  upstream_errors integer
+);
+CREATE INDEX calls_started_at ON calls (started_at DESC);
+CREATE TABLE call_lines (
+  call_id text NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+  seq integer NOT NULL,
+  role text NOT NULL,
+  text text NOT NULL,
+  at_ms integer NOT NULL,
+  PRIMARY KEY (call_id, seq)
+);
+CREATE TABLE call_tools (
+  call_id text NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+  seq integer NOT NULL,
+  name text NOT NULL,
+  ok integer NOT NULL,
+  latency_ms integer NOT NULL,
+  result text,
+  PRIMARY KEY (call_id, seq)
 );`
   },
   {
@@ -76,19 +134,27 @@ CREATE TABLE call_audio_chunks (
   }
 ]
 
+/** Statements of one step, as the migration's batch runs them. */
+export function statementsOf (sql: string): string[] {
+  return sql.split(/;\s*\n/).map(s => s.trim().replace(/;$/, '')).filter(s => s !== '')
+}
+
 /** Applies the steps this database lacks; two machines starting at once do not apply one twice. */
-export async function migrate (db: Db): Promise<number[]> {
-  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())')
+export async function migrate (db: Db, steps: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  const postgres = db.kind === 'postgres'
+  // PostgreSQL databases made before the SQLite store have applied_at as timestamptz: ISO text goes into both.
+  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at text NOT NULL)')
   const done = new Set((await db.query<{ version: number }>('SELECT version FROM schema_migrations')).map(r => r.version))
   const applied: number[] = []
-  for (const m of MIGRATIONS) {
+  for (const m of steps) {
     if (done.has(m.version)) continue
     try {
+      const sql = !postgres && m.sqlite !== undefined ? m.sqlite : m.sql
       await db.batch([
-        // Holds other machines' migrations back until this one commits.
-        ['LOCK TABLE schema_migrations IN EXCLUSIVE MODE', []],
-        ...m.sql.split(/;\s*\n/).map(s => s.trim()).filter(s => s !== '').map((s): [string, unknown[]] => [s, []]),
-        ['INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]]
+        // Holds other machines' migrations back until this one commits. SQLite's batch takes the write lock itself (BEGIN IMMEDIATE).
+        ...(postgres ? [['LOCK TABLE schema_migrations IN EXCLUSIVE MODE', []] satisfies [string, unknown[]]] : []),
+        ...statementsOf(sql).map((s): [string, unknown[]] => [s, []]),
+        ['INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]]
       ])
       applied.push(m.version)
     } catch (err) {

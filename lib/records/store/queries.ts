@@ -148,7 +148,8 @@ function where (f: CallFilter): { sql: string, params: unknown[] } {
   if (f.direction !== undefined) add('c.direction = ?', f.direction)
   if (f.outcome !== undefined) add('c.outcome = ?', f.outcome)
   if (f.q !== undefined && f.q.trim() !== '') {
-    add("EXISTS (SELECT 1 FROM call_lines l WHERE l.call_id = c.id AND l.text ILIKE ? ESCAPE '\\')", `%${f.q.trim().replace(/[\\%_]/g, m => '\\' + m)}%`)
+    // lower() on both sides: SQLite has no ILIKE, and its LIKE ignores case (ASCII) where PostgreSQL's does not.
+    add("EXISTS (SELECT 1 FROM call_lines l WHERE l.call_id = c.id AND lower(l.text) LIKE ? ESCAPE '\\')", `%${f.q.trim().toLowerCase().replace(/[\\%_]/g, m => '\\' + m)}%`)
   }
   return { sql: parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : '', params }
 }
@@ -156,11 +157,11 @@ function where (f: CallFilter): { sql: string, params: unknown[] } {
 export async function listCalls (db: Db, f: CallFilter): Promise<{ total: number, page: number, limit: number, calls: CallSummary[] }> {
   const w = where(f)
   // The page and its total from one statement (one snapshot): a flush between two queries made them disagree.
-  const rows = await db.query(`SELECT c.*, count(*) OVER ()::int AS total_count FROM calls c ${w.sql} ORDER BY c.started_at DESC, c.id LIMIT ${f.limit} OFFSET ${(f.page - 1) * f.limit}`, w.params)
+  const rows = await db.query(`SELECT c.*, count(*) OVER () AS total_count FROM calls c ${w.sql} ORDER BY c.started_at DESC, c.id LIMIT ${f.limit} OFFSET ${(f.page - 1) * f.limit}`, w.params)
   // A page past the end has no rows to carry the total: ask for it alone.
   const total = rows.length > 0
     ? Number(rows[0]!.total_count)
-    : (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM calls c ${w.sql}`, w.params))[0]?.n ?? 0
+    : Number((await db.query<{ n: number }>(`SELECT count(*) AS n FROM calls c ${w.sql}`, w.params))[0]?.n ?? 0)
   return { total, page: f.page, limit: f.limit, calls: rows.map(summary) }
 }
 
@@ -168,11 +169,11 @@ export async function getCall (db: Db, id: string): Promise<CallDetail | null> {
   const rows = await db.query('SELECT c.* FROM calls c WHERE c.id = $1', [id])
   if (rows[0] === undefined) return null
   const lines = await db.query<{ seq: number, role: string, text: string, at_ms: number }>('SELECT seq, role, text, at_ms FROM call_lines WHERE call_id = $1 ORDER BY at_ms, seq', [id])
-  const tools = await db.query<{ seq: number, name: string, ok: boolean, latency_ms: number, result: string | null }>('SELECT seq, name, ok, latency_ms, result FROM call_tools WHERE call_id = $1 ORDER BY seq', [id])
+  const tools = await db.query<{ seq: number, name: string, ok: number, latency_ms: number, result: string | null }>('SELECT seq, name, ok, latency_ms, result FROM call_tools WHERE call_id = $1 ORDER BY seq', [id])
   return {
     ...summary(rows[0]),
     transcript: lines.map(l => ({ seq: l.seq, role: l.role, text: l.text, atMs: l.at_ms })),
-    tools: tools.map(t => ({ seq: t.seq, name: t.name, ok: t.ok, latencyMs: t.latency_ms, result: t.result }))
+    tools: tools.map(t => ({ seq: t.seq, name: t.name, ok: t.ok === 1, latencyMs: t.latency_ms, result: t.result }))
   }
 }
 
@@ -184,31 +185,48 @@ export interface Overview {
   costUsd: number
 }
 
+/** The middle value (the mean of the two middle ones for an even count), as percentile_cont(0.5) gives it. */
+function median (values: number[]): number | null {
+  if (values.length === 0) return null
+  const v = values.slice().sort((a, b) => a - b)
+  const mid = Math.floor(v.length / 2)
+  return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2
+}
+
 /** The last `days` days, counted in the viewer's time zone (`offsetMinutes` east of UTC). */
 export async function overview (db: Db, days: number, offsetMinutes: number, now = new Date()): Promise<Overview> {
   const localNow = new Date(now.getTime() + offsetMinutes * 60_000)
   localNow.setUTCHours(0, 0, 0, 0)
   const firstDay = new Date(localNow.getTime() - (days - 1) * 86_400_000)
   const since = new Date(firstDay.getTime() - offsetMinutes * 60_000).toISOString()
-  const perDay = await db.query<{ day: string, calls: number, cost: number | null }>(
-    `SELECT to_char(c.started_at AT TIME ZONE 'UTC' + make_interval(mins => $2::int), 'YYYY-MM-DD') AS day, count(*)::int AS calls, sum(c.cost_usd)::float8 AS cost
-     FROM calls c WHERE c.started_at >= $1 GROUP BY 1 ORDER BY 1`, [since, offsetMinutes])
-  const outcomes = await db.query<{ outcome: string | null, calls: number }>(
-    'SELECT c.outcome, count(*)::int AS calls FROM calls c WHERE c.started_at >= $1 GROUP BY 1 ORDER BY 2 DESC', [since])
-  const median = await db.query<{ m: number | null }>(
-    'SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY c.time_to_first_audio_ms)::float8 AS m FROM calls c WHERE c.started_at >= $1 AND c.time_to_first_audio_ms IS NOT NULL', [since])
-  const byDay = new Map(perDay.map(r => [r.day, r]))
+  // The calls of the span, counted here: grouping by the viewer's local day and a median are written
+  // differently in SQLite and PostgreSQL, and a span of days holds few enough rows to count in a loop.
+  const rows = await db.query<{ started_at: string, cost_usd: number | null, outcome: string | null, time_to_first_audio_ms: number | null }>(
+    'SELECT c.started_at, c.cost_usd, c.outcome, c.time_to_first_audio_ms FROM calls c WHERE c.started_at >= $1', [since])
+  const byDay = new Map<string, { calls: number, cost: number }>()
+  const byOutcome = new Map<string | null, number>()
+  const ttfa: number[] = []
+  for (const r of rows) {
+    const day = new Date(new Date(r.started_at).getTime() + offsetMinutes * 60_000).toISOString().slice(0, 10)
+    const d = byDay.get(day) ?? { calls: 0, cost: 0 }
+    d.calls++
+    d.cost += r.cost_usd ?? 0
+    byDay.set(day, d)
+    byOutcome.set(r.outcome, (byOutcome.get(r.outcome) ?? 0) + 1)
+    if (r.time_to_first_audio_ms !== null) ttfa.push(r.time_to_first_audio_ms)
+  }
   const out: Overview['days'] = []
   for (let i = 0; i < days; i++) {
     const day = new Date(firstDay.getTime() + i * 86_400_000).toISOString().slice(0, 10)
     const r = byDay.get(day)
     out.push({ day, calls: r?.calls ?? 0, costUsd: Math.round((r?.cost ?? 0) * 1e6) / 1e6 })
   }
-  const m = median[0]?.m
+  const outcomes = [...byOutcome].map(([outcome, calls]) => ({ outcome, calls })).sort((a, b) => b.calls - a.calls)
+  const m = median(ttfa)
   return {
     days: out,
     outcomes: outcomes.map(o => ({ outcome: o.outcome ?? 'in-progress', calls: o.calls })),
-    medianTimeToFirstAudioMs: m === null || m === undefined ? null : Math.round(m),
+    medianTimeToFirstAudioMs: m === null ? null : Math.round(m),
     calls: out.reduce((s, d) => s + d.calls, 0),
     costUsd: Math.round(out.reduce((s, d) => s + d.costUsd, 0) * 1e6) / 1e6
   }

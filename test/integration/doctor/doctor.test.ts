@@ -122,3 +122,19 @@ test('doctor: configuration errors are ✗ lines and nothing is contacted', asyn
   assert.equal(realtime.handshakes, 0)
   assert.deepEqual(realtime.modelRequests, [])
 })
+
+test('doctor: SERVER_URL is optional: unset with inbound calls only is ✓; with outbound configured it is a warning, never a ✗', async (t) => {
+  const { realtime, vonage } = await fakes(t)
+  const inboundOnly = settings(realtime, vonage, { SERVER_URL: '', VONAGE_APPLICATION_ID: '', VONAGE_PRIVATE_KEY: '', VONAGE_API_KEY: '', VONAGE_API_SECRET: '' })
+  const checks = await runDoctor({ dotenvPath: false, env: inboundOnly, timeoutMs: 5000 })
+  const out = formatChecks(checks).join('\n')
+  assert.equal(exitCode(checks), 0, out)
+  assert.match(out, /✓ SERVER_URL: 未設定（任意/)
+  assert.ok(!checks.some(c => c.status === 'fail'), out)
+
+  const outbound = await runDoctor({ dotenvPath: false, env: settings(realtime, vonage, { SERVER_URL: '' }), timeoutMs: 5000 })
+  const out2 = formatChecks(outbound).join('\n')
+  assert.equal(exitCode(outbound), 0, out2)
+  assert.match(out2, /! SERVER_URL が未設定です: 着信は動きますが、発信（POST \/connect）は使えません/)
+  assert.ok(!outbound.some(c => c.status === 'fail'), out2)
+})

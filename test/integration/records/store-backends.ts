@@ -1,5 +1,5 @@
 import type { TestContext } from 'node:test'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -16,27 +16,9 @@ export interface Backend {
   open: (t: TestContext) => Promise<{ db: Db, reopen: () => Promise<Db> }>
 }
 
-let template: Promise<string> | null = null
-
-/**
- * A fresh embedded database takes PGlite's initdb (seconds of WebAssembly);
- * one is made per process and each test starts from a copy of it.
- */
-async function embeddedTemplate (): Promise<string> {
-  template ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'store-template-'))
-    const db = await openDb({ url: '', dataDir: dir })
-    await db.close()
-    process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
-    return dir
-  })()
-  return await template
-}
-
-/** A data folder holding an empty embedded database, removed after the test. */
+/** A data folder for an embedded database (made at first open), removed after the test. */
 export async function embeddedDataDir (t: TestContext): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'store-'))
-  cpSync(await embeddedTemplate(), dir, { recursive: true })
   t.after(() => rmSync(dir, { recursive: true, force: true }))
   return dir
 }
@@ -55,7 +37,7 @@ export function pgSchema (t: TestContext): string {
 
 export const backends: Backend[] = [
   {
-    name: 'embedded (PGlite)',
+    name: 'embedded (SQLite)',
     skip: false,
     async open (t) {
       const dir = await embeddedDataDir(t)

@@ -96,6 +96,8 @@ test('a PostgreSQL that is down: the call goes on, the store says so once, write
   await rig.media.close()
   await waitFor(() => rig.logs.some(l => l.msg === 'call ended'), 5000, 'the call to end')
   assert.ok(rig.app.callStore.writer.queued >= 2, 'start and end wait for the database')
+  const stranger = await rig.app.inject({ url: '/api/calls', headers: { host: 'bridge.example.test' } })
+  assert.equal(stranger.statusCode, 401, 'the key first: a request without it learns nothing, not even that the store is down')
   const res = await rig.app.inject({ url: '/api/calls', headers: { authorization: `Bearer ${'k'.repeat(16)}`, host: 'bridge.example.test' } })
   assert.equal(res.statusCode, 503)
   assert.match(res.json().message, /not open/)

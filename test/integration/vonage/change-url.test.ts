@@ -73,7 +73,7 @@ test('change-url --dry-run reads and prints but does not PUT', async (t) => {
   writeFileSync(join(dir, '.env'), Object.entries(env()).map(([k, v]) => `${k}=${v}`).join('\n'))
   const out: string[] = []
   const err: string[] = []
-  const code = await runChangeUrl(['dev', '--dry-run'], { cwd: dir, apiHost: vonage.url, out: l => out.push(l), err: l => err.push(l) })
+  const code = await runChangeUrl(['dev', '--dry-run'], { cwd: dir, env: {}, apiHost: vonage.url, out: l => out.push(l), err: l => err.push(l) })
   assert.equal(code, 0, err.join('\n'))
   assert.deepEqual(vonage.requests.map(r => r.method), ['GET'])
   assert.deepEqual(vonage.applications.get(APP_ID), application())
@@ -89,12 +89,12 @@ test('change-url prod reads .env.production, and a second run has nothing to do'
   writeFileSync(join(dir, '.env'), 'SERVER_URL=dev-only.ngrok-free.app\n')
   writeFileSync(join(dir, '.env.production'), Object.entries(env({ SERVER_URL: 'myapp.fly.dev' })).map(([k, v]) => `${k}="${v}"`).join('\n'))
   const out: string[] = []
-  assert.equal(await runChangeUrl(['prod'], { cwd: dir, apiHost: vonage.url, out: l => out.push(l), err: () => {} }), 0)
+  assert.equal(await runChangeUrl(['prod'], { cwd: dir, env: {}, apiHost: vonage.url, out: l => out.push(l), err: () => {} }), 0)
   assert.equal(out.at(-1), 'Updated.')
   const stored = vonage.applications.get(APP_ID) as { capabilities: { voice: { webhooks: { answer_url: { address: string } } } } }
   assert.equal(stored.capabilities.voice.webhooks.answer_url.address, 'https://myapp.fly.dev/incoming-call')
   out.length = 0
-  assert.equal(await runChangeUrl(['prod'], { cwd: dir, apiHost: vonage.url, out: l => out.push(l), err: () => {} }), 0)
+  assert.equal(await runChangeUrl(['prod'], { cwd: dir, env: {}, apiHost: vonage.url, out: l => out.push(l), err: () => {} }), 0)
   assert.equal(out.at(-1), 'Already up to date: nothing to change.')
   assert.deepEqual(vonage.requests.map(r => r.method), ['GET', 'PUT', 'GET'])
 })
@@ -143,9 +143,9 @@ test('an application without Voice, a failed update and an unreachable API are e
 test('the command line: usage, missing file, and exit code 1 with a single line', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'change-url-'))
   const err: string[] = []
-  assert.equal(await runChangeUrl([], { cwd: dir, err: l => err.push(l) }), 1)
-  assert.equal(await runChangeUrl(['staging'], { cwd: dir, err: l => err.push(l) }), 1)
-  assert.equal(await runChangeUrl(['prod'], { cwd: dir, err: l => err.push(l) }), 1)
+  assert.equal(await runChangeUrl([], { cwd: dir, env: {}, err: l => err.push(l) }), 1)
+  assert.equal(await runChangeUrl(['staging'], { cwd: dir, env: {}, err: l => err.push(l) }), 1)
+  assert.equal(await runChangeUrl(['prod'], { cwd: dir, env: {}, err: l => err.push(l) }), 1)
   assert.match(err[0]!, /usage: npm run change-url -- dev\|prod \[--dry-run\]/)
   assert.match(err[2]!, /\.env\.production not found/)
 
@@ -159,4 +159,25 @@ test('the command line: usage, missing file, and exit code 1 with a single line'
   assert.equal(code, 1)
   assert.equal(stderr.trim().split('\n').length, 1, stderr)
   assert.match(stderr, /^change-url: Vonage refused VONAGE_API_KEY \/ VONAGE_API_SECRET \(401/)
+})
+
+test('change-url honours the environment as the server does: its variables win over the file, ENV_FILE names the file, and with all four set no file is needed', async (t) => {
+  const vonage = await fake(t)
+  const dir = mkdtempSync(join(tmpdir(), 'change-url-'))
+  writeFileSync(join(dir, '.env'), Object.entries(env({ SERVER_URL: 'stale-tunnel.ngrok-free.app' })).map(([k, v]) => `${k}=${v}`).join('\n'))
+  const answerUrl = (out: string[]): string | undefined => out.find(l => l.includes('answer_url'))?.split('→ ')[1]
+  const out: string[] = []
+  assert.equal(await runChangeUrl(['dev', '--dry-run'], { cwd: dir, env: { SERVER_URL: 'fresh-tunnel.ngrok-free.app' }, apiHost: vonage.url, out: l => out.push(l), err: () => {} }), 0)
+  assert.equal(answerUrl(out), ' POST https://fresh-tunnel.ngrok-free.app/incoming-call', 'the environment wins over .env')
+
+  writeFileSync(join(dir, 'staging.env'), Object.entries(env({ SERVER_URL: 'staging.fly.dev' })).map(([k, v]) => `${k}=${v}`).join('\n'))
+  out.length = 0
+  assert.equal(await runChangeUrl(['prod', '--dry-run'], { cwd: dir, env: { ENV_FILE: 'staging.env' }, apiHost: vonage.url, out: l => out.push(l), err: () => {} }), 0)
+  assert.equal(answerUrl(out), ' POST https://staging.fly.dev/incoming-call', 'ENV_FILE instead of .env.production')
+
+  const empty = mkdtempSync(join(tmpdir(), 'change-url-'))
+  out.length = 0
+  const err: string[] = []
+  assert.equal(await runChangeUrl(['prod', '--dry-run'], { cwd: empty, env: env({ SERVER_URL: 'ci.fly.dev' }), apiHost: vonage.url, out: l => out.push(l), err: l => err.push(l) }), 0, err.join('\n'))
+  assert.equal(answerUrl(out), ' POST https://ci.fly.dev/incoming-call', 'no file: the environment alone')
 })
