@@ -34,7 +34,9 @@ const db = new DatabaseSync((workerData as { file: string }).file, { timeout: BU
 // synchronous=FULL: a commit is on disk when it returns, so neither a SIGKILL nor a power cut loses it;
 // the writer commits a few times a second at most (one batch per flush), so the fsync costs nothing that matters.
 // foreign_keys: SQLite leaves them off by default; the schema relies on them (ON DELETE CASCADE, orphan lines refused).
-db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON')
+// secure_delete: a deleted call's words and voice are overwritten, not left in free pages of the file (a caller's
+// deletion request under APPI means gone from the disk, not merely unlisted).
+db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON')
 
 const cache = new Map<string, StatementSync>()
 
