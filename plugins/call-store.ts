@@ -19,9 +19,11 @@ export interface LiveCall {
   from: string
   to: string
   lines: Array<{ role: string, text: string, atMs: number }>
+  /** Estimated cost so far, USD (GPT-Live: per second of session; Realtime: per response). */
+  costUsd: number
 }
 
-/** Calls in progress, for the console's live view; emits 'start' (LiveCall), 'line' (id, line), 'end' (id). */
+/** Calls in progress, for the console's live view; emits 'start' (LiveCall), 'line' (id, line), 'cost' (id, costUsd), 'end' (id). */
 export class LiveCalls extends EventEmitter {
   readonly calls = new Map<string, LiveCall>()
 }
@@ -118,7 +120,7 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
     const startedAt = Date.now()
     const from = session.call.from ?? ''
     const to = session.call.to ?? ''
-    const call: LiveCall = { id: session.id, startedAt: new Date(startedAt).toISOString(), direction: session.call.direction, from: maskNumber(from), to: maskNumber(to), lines: [] }
+    const call: LiveCall = { id: session.id, startedAt: new Date(startedAt).toISOString(), direction: session.call.direction, from: maskNumber(from), to: maskNumber(to), lines: [], costUsd: 0 }
     let seq = 0
     let backchannels = 0
     let firstAudioMs: number | null = null
@@ -136,6 +138,12 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
       live.emit('line', session.id, line)
     })
     session.on('transcript', onLine)
+    session.on('usage', (usage) => guard(() => {
+      const costUsd = estimateCost(usage, prices).total
+      if (costUsd === call.costUsd) return
+      call.costUsd = costUsd
+      live.emit('cost', session.id, costUsd)
+    }))
     session.on('backchannel', () => { backchannels++ })
     session.on('first-audio', (e: { ms: number }) => { firstAudioMs = e.ms })
     session.once('end', (stats: CallStats) => guard(() => {
