@@ -115,6 +115,7 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
 
   const persona = fastify.persona.source === 'file' ? basename(fastify.persona.path) : 'default'
   const prices = fastify.callRecords.prices
+  const model = cfg.OPENAI_ENGINE === 'live' ? cfg.OPENAI_LIVE_MODEL : cfg.OPENAI_MODEL
 
   fastify.bridge.onSession.add((session: CallSession) => {
     const startedAt = Date.now()
@@ -125,7 +126,7 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
     let backchannels = 0
     let firstAudioMs: number | null = null
     guard(() => {
-      writer.callStarted({ id: session.id, startedAt: new Date(startedAt), direction: session.call.direction, from, to, persona, model: cfg.OPENAI_MODEL })
+      writer.callStarted({ id: session.id, startedAt: new Date(startedAt), direction: session.call.direction, from, to, persona, model })
       live.calls.set(session.id, call)
       live.emit('start', call)
     })

@@ -33,8 +33,8 @@ export interface Cut {
 
 /**
  * Assistant audio on its way to the caller: a queue of PCM at the engine's
- * rate (24 kHz from the Realtime API, Vonage's own from GPT-Live) as it was delivered, turned into exact 20 ms frames at the call's rate
- * only when a frame is due, so a burst of seconds of audio costs nothing on
+ * rate as delivered, turned into exact 20 ms frames at the call's rate only
+ * when a frame is due, so a burst of seconds of audio costs nothing on
  * arrival and nothing at all when a barge-in throws it away.
  *
  * It also models Vonage's playback buffer (`playEndMs`: when everything sent so
@@ -46,8 +46,7 @@ export class Playout {
   readonly frameBytes: number
   readonly #resampler: Resampler | null
   readonly #ratio: number
-  /** Samples per ms of the engine's audio (24 at 24 kHz). */
-  readonly #inPerMs: number
+  readonly #inPerMs: number // samples per ms of the engine's audio
   readonly #chunks: Chunk[] = []
   /**
    * Where base64 deltas are decoded: reused from the start whenever the queue
@@ -82,7 +81,7 @@ export class Playout {
    */
   lateMs = 0
 
-  /** `inputRate`: the engine's output rate (24 kHz Realtime, Vonage's own for GPT-Live: then no resampling). */
+  /** `inputRate`: the engine's output rate (24 kHz Realtime; GPT-Live's is Vonage's, so no resampling). */
   constructor (readonly rate: Rate, readonly leadMs: number, readonly inputRate: Rate = 24000) {
     this.frameSamples = rate / 1000 * FRAME_MS
     this.frameBytes = this.frameSamples * 2
@@ -116,10 +115,10 @@ export class Playout {
     return Math.max(0, this.#playEndMs - nowMs)
   }
 
-  /** Whether the caller is hearing, or is about to hear, assistant audio. */
   /** Audio of `itemId` sent to the caller so far, in ms (null: not in the ledger). */
   sentOf (itemId: string): number | null { return [...this.#spans].reverse().find(s => s.id === itemId)?.sentMs ?? null }
 
+  /** Whether the caller is hearing, or is about to hear, assistant audio. */
   isActive (nowMs: number): boolean {
     return this.#queuedSamples > 0 || this.#fill > 0 || this.#spillEnd > this.#spillStart || this.#playEndMs > nowMs
   }

@@ -9,6 +9,7 @@ import { TranscriptLines } from './transcript-lines.js'
 import { InputClock } from './input-clock.js'
 import { Delegations } from './delegation.js'
 import { onResponseEvent } from './response-events.js'
+import { CLOSED_REASONS, LIVE_FAILURE_HINTS } from './failures.js'
 
 /** No session.started for this long and the call is given up. */
 export const START_WAIT_MS = 15_000
@@ -21,24 +22,6 @@ export const OUTPUT_ITEM = 'live_out'
 const OUTPUT_RESPONSE = 'live'
 /** Silence sent at most per beat: a long stall is filled over several beats. */
 const MAX_SILENCE_MS = 1000
-
-export const LIVE_FAILURE_HINTS: Record<EngineFailure, string> = {
-  unreachable: 'GPT-Live could not be reached: check OPENAI_BASE_URL / AZURE_OPENAI_ENDPOINT and the network',
-  unauthorized: 'GPT-Live refused our key: check OPENAI_API_KEY',
-  handshake: 'GPT-Live refused the connection: check the account\'s Live session limit (429) or OpenAI\'s status (5xx)',
-  'config-refused': 'GPT-Live refused session.start: check OPENAI_LIVE_MODEL, OPENAI_VOICE, OPENAI_LIVE_DELEGATE_MODEL and TOOLS_FILE',
-  closed: 'GPT-Live ended the session',
-  stalled: 'GPT-Live stopped answering',
-  'too-large': 'GPT-Live sent a message over the size limit'
-}
-
-/** Why GPT-Live may close a session on its own, and whether the call can go on (never). */
-const CLOSED_REASONS: Record<string, string> = {
-  expired: 'the session reached its time limit',
-  content: 'a safety filter ended the session',
-  connection_lost: 'GPT-Live lost the connection',
-  remote_hangup: 'GPT-Live hung up'
-}
 
 export interface LiveEngineOptions extends ConnectionOptions {
   /** Vonage's rate: GPT-Live takes and gives it untouched. */

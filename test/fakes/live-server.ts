@@ -272,7 +272,7 @@ export async function startFakeLive (opts: FakeLiveOptions = {}): Promise<FakeLi
         }
         case 'session.close':
           closeSession(c, 'close_requested')
-          return
+          break
         default:
           // session.instructions.append and the rest: accepted, nothing to say.
       }

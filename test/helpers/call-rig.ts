@@ -94,12 +94,15 @@ export async function callRig (t: TestContext, env: Record<string, string | numb
 
 export interface ConversationRig extends CallRig {
   vonage: FakeVonage
+  /** The Realtime session (engine 'realtime' only: reading it on a GPT-Live call throws). */
   conn: FakeConnection
+  /** The GPT-Live session (engine 'live'), else null. */
+  liveConn: FakeLiveConnection | null
   media: VonageMediaClient
   uuid: string
-  /** function_call_output items the bridge sent, in order, with their event index. */
+  /** function_call_output items the bridge sent, in order, with their event index (Realtime). */
   outputs: () => Array<{ index: number, callId: string, output: string, parsed: any }>
-  /** Indexes (in conn.events) of the response.create events the bridge sent. */
+  /** Indexes (in conn.events) of the response.create events the bridge sent (Realtime). */
   responseCreates: () => number[]
 }
 
@@ -107,39 +110,50 @@ export interface ConversationRig extends CallRig {
  * callRig with a call in progress, the one way to start a call in tests that
  * need one: an inbound call answered and dialled through the app, with the fake
  * Realtime API (replying to every response.create, one response at a time like
- * the real one) and the fake Vonage REST API (the keys of helpers/keys.ts), its
- * greeting played.
+ * the real one) — or with `engine: 'live'` the fake GPT-Live (greeting once the
+ * caller's audio flows, a goodbye after each continued delegation) — and the
+ * fake Vonage REST API (the keys of helpers/keys.ts), its greeting played.
  */
-export async function conversationRig (t: TestContext, env: Record<string, string | number | boolean> = {}, fakeOpts: FakeRealtimeOptions = {}): Promise<ConversationRig> {
+export async function conversationRig (t: TestContext, env: Record<string, string | number | boolean> = {}, fakeOpts: FakeRealtimeOptions = {}, o: RigOptions = {}): Promise<ConversationRig> {
   const vonage = await startFakeVonage({ publicKey, applicationId: APP_ID })
   t.after(() => vonage.close())
-  const greeting = fakeOpts.answer?.length ?? 24000 * 0.4
+  const live = o.engine === 'live'
+  const greeting = live ? (o.live?.greeting?.length ?? 16000 * 0.4) : (fakeOpts.answer?.length ?? 24000 * 0.4)
+  const liveOpts = { greeting: new Int16Array(16000 * 0.4).fill(1000), continuation: new Int16Array(16000 * 0.4).fill(1000), ...o.live }
   const rig = await callRig(t, {
     VONAGE_APPLICATION_ID: APP_ID,
     VONAGE_PRIVATE_KEY: privateKey,
     VONAGE_API_HOST: vonage.url,
     ...env
-  }, { respondToAll: true, oneResponseAtATime: true, ...fakeOpts, answer: fakeOpts.answer ?? new Int16Array(24000 * 0.4).fill(1000) })
+  }, { respondToAll: true, oneResponseAtATime: true, ...fakeOpts, answer: fakeOpts.answer ?? new Int16Array(24000 * 0.4).fill(1000) }, { ...o, live: liveOpts })
   const uuid = `leg-${randomUUID()}`
-  const next = rig.fake.nextConnection()
+  const next = live ? null : rig.fake.nextConnection()
+  const nextLive = live ? rig.live!.nextConnection() : null
   const ncco = await rig.answer({ uuid })
-  const conn = await next
+  const conn = next === null ? null : await next
+  const liveConn = nextLive === null ? null : await nextLive
+  rig.model.use(conn ?? liveConn!)
   const media = await rig.dial(ncco)
-  const greetingFrames = Math.floor(greeting / 480)
+  // GPT-Live speaks only while its input clock runs: the caller's line is open (silence).
+  if (live) void media.stream(new Int16Array(16000 * 2), { loop: true })
+  const greetingFrames = Math.floor(greeting / (live ? 320 : 480))
   await waitFor(() => media.frames.length >= greetingFrames, 5000, 'the greeting')
-  // ...and its response.done seen, so the tests' responses do not overlap it.
-  const session = rig.app.bridge.sessions.get(uuid)
-  if (session === undefined) throw new Error('no session for the call')
-  await waitFor(() => !session.gate.active, 5000, 'the greeting\'s response.done')
-  const outputs = (): ReturnType<ConversationRig['outputs']> => conn.events.flatMap((e, index) => {
+  // ...and its response.done seen (GPT-Live: its line ended), so the tests' responses do not overlap it.
+  const s = rig.app.bridge.sessions.get(uuid)
+  if (s === undefined) throw new Error('no session for the call')
+  await waitFor(() => !s.gate.active, 5000, 'the greeting\'s response.done')
+  const realtime = (): FakeConnection => { if (conn === null) throw new Error('conn is the Realtime session: use rig.model or liveConn on a GPT-Live call'); return conn }
+  const outputs = (): ReturnType<ConversationRig['outputs']> => realtime().events.flatMap((e, index) => {
     const item = e.item as { type?: string, call_id?: string, output?: string } | undefined
     if (e.type !== 'conversation.item.create' || item?.type !== 'function_call_output') return []
     let parsed: unknown
     try { parsed = JSON.parse(item.output ?? '') } catch { parsed = item.output }
     return [{ index, callId: String(item.call_id), output: String(item.output), parsed }]
   })
-  const responseCreates = (): number[] => conn.events.flatMap((e, i) => e.type === 'response.create' ? [i] : [])
-  return { ...rig, vonage, conn, media, uuid, outputs, responseCreates }
+  const responseCreates = (): number[] => realtime().events.flatMap((e, i) => e.type === 'response.create' ? [i] : [])
+  const out = { ...rig, vonage, liveConn, media, uuid, outputs, responseCreates } as unknown as ConversationRig
+  Object.defineProperty(out, 'conn', { get: realtime, enumerable: true })
+  return out
 }
 
 export interface Received {
@@ -259,6 +273,8 @@ export interface EngineDriver {
   engine: EngineName
   /** The model session of the next call (call before answering it). */
   nextSession: () => Promise<void>
+  /** Drive this session (one the test already waited for). */
+  use: (c: FakeConnection | FakeLiveConnection) => void
   /** Caller audio the current session received, at the engine's input rate. */
   callerAudio: () => Int16Array
   inputRate: number
@@ -288,6 +304,7 @@ function realtimeDriver (fake: FakeRealtime): EngineDriver {
     engine: 'realtime',
     inputRate: 24000,
     nextSession: async () => { conn = await fake.nextConnection() },
+    use: (c) => { conn = c as FakeConnection },
     callerAudio: () => concat(current().audio),
     callTool: async (name, args) => (await fake.functionCall(current(), { name, arguments: JSON.stringify(args) })).callId,
     toolOutputs: () => current().events.flatMap(e => {
@@ -310,6 +327,7 @@ function liveDriver (live: FakeLive): EngineDriver {
     engine: 'live',
     inputRate: 16000,
     nextSession: async () => { conn = await live.nextConnection() },
+    use: (c) => { conn = c as FakeLiveConnection },
     callerAudio: () => concat(current().audio),
     callTool: async (name, args) => live.callFunction(current(), name, args).callId,
     toolOutputs: () => current().events.flatMap(e => {
