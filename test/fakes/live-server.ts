@@ -44,6 +44,8 @@ export interface FakeLiveOptions {
   startError?: { code: string, message: string }
   /** session.usage.updated every this many ms (0: never). */
   usageEveryMs?: number
+  /** GET /v1/models/{id}: the models the fake knows (others are 404). */
+  models?: string[]
 }
 
 export interface FakeLiveConnection {
@@ -95,7 +97,14 @@ const id = (p: string): string => `${p}_${(++seq).toString(36).padStart(6, '0')}
 
 export async function startFakeLive (opts: FakeLiveOptions = {}): Promise<FakeLive> {
   const o = { deltaMs: 60, usageEveryMs: 1000, greetingText: 'お電話ありがとうございます。', continuationText: 'お電話ありがとうございました。失礼いたします。', ...opts }
-  const server: Server = createServer((_req, res) => { res.writeHead(404).end() })
+  const server: Server = createServer((req, res) => { // GET /v1/models/{id}, as OpenAI answers it
+    const m = /^\/v1\/models\/([^/?]+)$/.exec(req.url ?? '')
+    const model = m === null ? null : decodeURIComponent(m[1]!)
+    const known = o.models ?? ['gpt-live-1', 'gpt-5.4-mini']
+    const found = req.method === 'GET' && model !== null && known.includes(model)
+    res.writeHead(found ? 200 : 404, { 'content-type': 'application/json' })
+      .end(JSON.stringify(found ? { id: model, object: 'model', created: 1788000000, owned_by: 'system' } : { error: { message: 'not found', type: 'invalid_request_error' } }))
+  })
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false })
   const sockets = new Set<Socket>()
   const connections: FakeLiveConnection[] = []

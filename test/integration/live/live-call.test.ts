@@ -75,3 +75,29 @@ test('GPT-Live: hanging up sends session.close and waits for session.closed; the
   assert.equal(record.cost.session, Math.round(record.usage.sessionSeconds / 60 * 0.05 * 1e6) / 1e6)
   assert.deepEqual(conn.violations, [])
 })
+
+test('GPT-Live: a refused session.start, and a session GPT-Live closes (expired), end the call with the apology like the Realtime engine', async (t) => {
+  const refused = await callRig(t, {}, {}, { engine: 'live', live: { startError: { code: 'invalid_value', message: 'Unknown model' } } })
+  const client = await refused.dial(await refused.answer())
+  void client.stream(new Int16Array(16000 * 2), { loop: true })
+  await waitFor(() => client.closeCode !== null, 8000, 'the call ended')
+  assert.ok(client.frames.length >= 50, `the apology played (${client.frames.length} frames)`)
+  const failed = refused.logs.find(l => l.msg === 'the model failed: apologising and ending the call')!
+  assert.equal(failed.cause, 'config-refused')
+  assert.match(String(failed.detail), /GPT-Live refused session\.start: check OPENAI_LIVE_MODEL.*Unknown model/)
+  await waitFor(() => refused.logs.some(l => l.msg === 'call ended'), 3000, 'call ended')
+  assert.equal((refused.logs.find(l => l.msg === 'call ended')!.call as { reason: string }).reason, 'upstream-failed')
+
+  const rig = await callRig(t, {}, {}, { engine: 'live', live: { greeting: sineInt16(440, 16000, 16000 * 0.2) } })
+  const next = rig.live!.nextConnection()
+  const media = await rig.dial(await rig.answer())
+  const conn = await next
+  void media.stream(new Int16Array(16000 * 2), { loop: true })
+  await waitFor(() => media.frames.length >= 10, 3000, 'the greeting')
+  rig.live!.closeSession(conn, 'expired')
+  await waitFor(() => rig.logs.some(l => l.msg === 'call ended'), 8000, 'call ended')
+  const ended = rig.logs.find(l => l.msg === 'call ended')!.call as { reason: string, upstreamFailure: string }
+  assert.equal(ended.reason, 'upstream-closed')
+  assert.match(String(rig.logs.find(l => l.msg === 'the model failed: apologising and ending the call')!.detail), /expired \(the session reached its time limit\)/)
+  assert.ok(media.frames.length >= 60, 'the apology followed the greeting')
+})
