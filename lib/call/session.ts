@@ -52,7 +52,7 @@ export interface SessionOptions extends LimitOptions {
  * One phone call: the Vonage media channel ⇄ a speech engine. The engine is
  * connected at the answer webhook so the model's first words are ready when
  * the caller is. This class only orchestrates; the parts, one file each:
- * - the engine: lib/realtime/engine.ts (contract), realtime-engine.ts (OpenAI)
+ * - the engine: lib/realtime/engine.ts (contract), realtime-engine.ts (Realtime API), lib/live/live-engine.ts (GPT-Live)
  * - Vonage's media protocol: media-channel.ts
  * - caller audio to the engine: uplink.ts
  * - assistant audio to the caller: assistant-audio.ts over playout.ts (the ledger)

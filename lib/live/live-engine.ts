@@ -22,6 +22,8 @@ export const OUTPUT_ITEM = 'live_out'
 const OUTPUT_RESPONSE = 'live'
 /** Silence sent at most per beat: a long stall is filled over several beats. */
 const MAX_SILENCE_MS = 1000
+/** One second of silence at the highest rate, shared by every call (never written). */
+const SILENCE = Buffer.alloc(24000 * 2 * MAX_SILENCE_MS / 1000)
 
 export interface LiveEngineOptions extends ConnectionOptions {
   /** Vonage's rate: GPT-Live takes and gives it untouched. */
@@ -63,7 +65,6 @@ export class LiveEngine extends EventEmitter<EngineEventMap> implements SpeechEn
   #startTimer: NodeJS.Timeout | null = null
   /** A request to speak waiting for the assistant's next line. */
   #asked: { id: string, timer: NodeJS.Timeout } | null = null
-  #silence: Buffer | null = null
 
   constructor (o: LiveEngineOptions) {
     super()
@@ -109,8 +110,7 @@ export class LiveEngine extends EventEmitter<EngineEventMap> implements SpeechEn
     const max = this.inputRate / 1000 * MAX_SILENCE_MS
     const samples = Math.min(this.#clock.gap(nowMs), max)
     if (samples <= 0) return
-    this.#silence ??= Buffer.alloc(max * 2)
-    this.#append(this.#silence.subarray(0, samples * 2))
+    this.#append(SILENCE.subarray(0, samples * 2))
   }
 
   #append (pcm: Uint8Array): void {
