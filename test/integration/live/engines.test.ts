@@ -61,12 +61,17 @@ for (const engine of ENGINES) {
 
   test(`[${engine}] end_call: the result goes back, the goodbye plays, then Vonage hangs up`, async (t) => {
     const rig = await conversationRig(t, {}, {}, { engine })
+    const before = rig.media.frames.length
     await rig.model.callTool('end_call', { reason: '用件が済んだ' })
-    await waitFor(() => rig.vonage.requests.some(r => r.method === 'PUT' && (r.body as { action?: string }).action === 'hangup'), 8000, 'the hangup')
+    const hangup = (): { at: number } | undefined => rig.vonage.requests.find(r => r.method === 'PUT' && (r.body as { action?: string }).action === 'hangup')
+    await waitFor(() => hangup() !== undefined, 8000, 'the hangup')
+    // The goodbye (0.4 s: 20 frames) played whole before the line was closed.
+    assert.ok(rig.media.frames.length - before >= 20, `${rig.media.frames.length - before} frames of goodbye`)
+    assert.ok(rig.media.frames.at(-1)!.at <= hangup()!.at, 'no audio after the hangup')
     const [out] = rig.model.toolOutputs()
     assert.equal(JSON.parse(out!.output).ok, true)
-    const session = rig.app.bridge.sessions.get(rig.uuid)
-    assert.ok(session === undefined || session.ended)
+    // After Vonage's answer to the hangup, the call's own leg closes.
+    await waitFor(() => rig.app.bridge.sessions.get(rig.uuid) === undefined, 3000, 'the session ended')
     await waitFor(() => rig.logs.some(l => l.msg === 'call record'), 3000, 'the record')
     assert.equal(record(rig).outcome, 'ended-by-ai')
     if (engine === 'live') {
