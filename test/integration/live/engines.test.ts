@@ -1,4 +1,5 @@
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
+import { request as httpRequest, type IncomingMessage } from 'node:http'
 import assert from 'node:assert/strict'
 import { waitFor } from '../../fakes/realtime-server.js'
 import { callRig, conversationRig, ENGINES, type CallRig } from '../../helpers/call-rig.js'
@@ -18,6 +19,30 @@ const CALLER_TEXT = '明日の予約をお願いします'
 /** Each engine's fake set to greet with words: Realtime's answer transcript, GPT-Live's greeting fragments. */
 const fakes = { transcript: GREETING_TEXT }
 const live = { greetingText: GREETING_TEXT }
+
+/** The console's Server-Sent Events, parsed, from a browser on this machine. */
+async function consoleEvents (t: TestContext, port: number): Promise<Array<{ event: string, data: any }>> {
+  const events: Array<{ event: string, data: any }> = []
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/console/events', headers: { accept: 'text/event-stream' } }, resolve)
+    req.on('error', reject)
+    req.end()
+  })
+  t.after(() => res.destroy())
+  let buf = ''
+  res.on('data', (d: Buffer) => {
+    buf += d.toString()
+    let i
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, i)
+      buf = buf.slice(i + 2)
+      const event = /^event: (.*)$/m.exec(block)?.[1]
+      const data = /^data: (.*)$/m.exec(block)?.[1]
+      if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) })
+    }
+  })
+  return events
+}
 
 function record (rig: CallRig): Record<string, any> {
   return rig.logs.find(l => l.msg === 'call record')!.record as Record<string, any>
@@ -101,19 +126,17 @@ for (const engine of ENGINES) {
     await waitFor(() => rig.model.notes().some(n => n.includes('キーパッドの 1')), 3000, 'the key press')
   })
 
-  test(`[${engine}] the console's live view shows both sides' words and a running cost`, async (t) => {
+  test(`[${engine}] the console's live view streams both sides' words and a running cost`, async (t) => {
     const rig = await conversationRig(t, {}, fakes, { engine, live })
-    const view = rig.app.callStore.live
-    const costs: number[] = []
-    view.on('cost', (id: string, usd: number) => { if (id === rig.uuid) costs.push(usd) })
+    const events = await consoleEvents(t, rig.port)
+    await waitFor(() => events.some(e => e.event === 'snapshot'), 5000, 'the snapshot')
+    const snap = events.find(e => e.event === 'snapshot')!.data
+    assert.deepEqual(snap.calls[0].lines.map((l: { role: string, text: string }) => [l.role, l.text]), [['assistant', GREETING_TEXT]])
     rig.model.hearCaller(CALLER_TEXT)
-    const call = view.calls.get(rig.uuid)!
-    await waitFor(() => call.lines.some(l => l.role === 'caller'), 3000, 'the caller\'s line')
-    assert.deepEqual(call.lines.map(l => [l.role, l.text]), [['assistant', GREETING_TEXT], ['caller', CALLER_TEXT]])
+    await waitFor(() => events.some(e => e.event === 'line' && e.data.id === rig.uuid && e.data.line.role === 'caller' && e.data.line.text === CALLER_TEXT), 5000, 'the caller\'s line')
     // GPT-Live: every second of session; Realtime: every response (a key press asks for one).
     if (engine === 'realtime') rig.media.sendRaw(JSON.stringify({ event: 'websocket:dtmf', digit: '2', duration: 200 }))
-    await waitFor(() => costs.length > 0, 3000, 'a cost update')
-    assert.ok(call.costUsd > 0)
+    await waitFor(() => events.some(e => e.event === 'cost' && e.data.id === rig.uuid && e.data.costUsd > 0), 5000, 'a cost update')
   })
 
   test(`[${engine}] the call store keeps the call: lines, model and cost`, async (t) => {
