@@ -1,8 +1,8 @@
 /**
  * What a call session needs of a speech-to-speech engine. The session talks
  * to this, never to Realtime events, so that a second engine (OpenAI's
- * GPT-Live: 16 kHz PCM, turns decided by the engine, no truncate) can sit
- * beside the Realtime one in lib/realtime/.
+ * GPT-Live in lib/live/: Vonage's PCM, turns decided by the engine, no
+ * truncate) sits beside the Realtime one (OPENAI_ENGINE).
  *
  * This is the contract between lib/call and lib/realtime: add to it, and
  * change both sides together.

@@ -101,3 +101,16 @@ test('GPT-Live: a refused session.start, and a session GPT-Live closes (expired)
   assert.match(String(rig.logs.find(l => l.msg === 'the model failed: apologising and ending the call')!.detail), /expired \(the session reached its time limit\)/)
   assert.ok(media.frames.length >= 60, 'the apology followed the greeting')
 })
+
+test('GPT-Live at VONAGE_AUDIO_RATE=24000: session.start asks for 24 kHz, and the answer reaches Vonage bit for bit', async (t) => {
+  const answer = sineInt16(1000, 24000, 24000)
+  const rig = await callRig(t, { VONAGE_AUDIO_RATE: 24000 }, {}, { engine: 'live', live: { greeting: answer, greetingText: '' } })
+  const next = rig.live!.nextConnection()
+  const client = await rig.dial(await rig.answer())
+  const conn = await next
+  void client.stream(new Int16Array(24000 * 2), { loop: true })
+  await waitFor(() => client.frames.length >= 50, 5000, 'frames')
+  assert.deepEqual((conn.events[0] as { session?: { audio?: { format?: unknown } } }).session?.audio?.format, { type: 'audio/pcm', rate: 24000 })
+  assert.deepEqual(client.audio().subarray(0, 24000), answer)
+  await client.close()
+})
