@@ -78,9 +78,12 @@ export function responseCreate (eventId: string): ResponseCreateEvent {
   return { type: 'response.create', event_id: eventId }
 }
 
-/** Standing context for the model (a key press, "say goodbye now"); 500 tokens at most, so it is cut well short of that. */
+/** Japanese runs near one token a character: this stays under the 500-token limit of an append. */
+const MAX_APPEND_CHARS = 400
+
+/** Standing context for the model (a key press, "say goodbye now"), cut short of the append's 500-token limit. */
 export function instructionsAppend (content: string, eventId: string): InstructionsAppendEvent {
-  return { type: 'session.instructions.append', content: content.slice(0, 1000), delegation_id: null, event_id: eventId }
+  return { type: 'session.instructions.append', content: content.slice(0, MAX_APPEND_CHARS), delegation_id: null, event_id: eventId }
 }
 
 export function sessionClose (): SessionCloseEvent {

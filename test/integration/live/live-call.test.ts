@@ -114,3 +114,25 @@ test('GPT-Live at VONAGE_AUDIO_RATE=24000: session.start asks for 24 kHz, and th
   assert.deepEqual(client.audio().subarray(0, 24000), answer)
   await client.close()
 })
+
+test('GPT-Live: when Vonage\'s frames stop, the input clock runs on with silence as it happens — never a burst afterwards', async (t) => {
+  const rig = await callRig(t, {}, {}, { engine: 'live', live: { greeting: sineInt16(440, 16000, 16000 * 0.2) } })
+  const next = rig.live!.nextConnection()
+  const client = await rig.dial(await rig.answer())
+  const conn = await next
+  void client.stream(sineInt16(1000, 16000, 16000 * 0.5))
+  await waitFor(() => conn.audioSamples >= 16000 * 0.45, 3000, 'the caller\'s half second')
+  // Vonage goes quiet (the stream has ended): the model still hears time pass, as silence.
+  const atStall = conn.audioSamples
+  await waitFor(() => conn.audioSamples >= atStall + 16000 * 0.5, 3000, 'half a second of filled silence')
+  const filled = Int16Array.from(conn.audio.flatMap(c => [...c]).slice(atStall + 1600))
+  assert.ok(filled.every(s => s === 0), 'the fill is silence')
+  // Then the caller speaks again: frames go up at real time, with no backlog sent in a burst.
+  void client.stream(sineInt16(1000, 16000, 16000 * 0.5))
+  const resumedAt = conn.audioSamples
+  await waitFor(() => conn.audioSamples >= resumedAt + 16000 * 0.4, 3000, 'the caller again')
+  const appends = conn.events.filter(e => e.type === 'session.input_audio.append').map(e => Number(e.bytes))
+  assert.ok(Math.max(...appends) <= 16000 * 2 * 0.2, `no append over 200 ms (largest ${Math.max(...appends) / 32} ms)`)
+  assert.deepEqual(conn.violations, [])
+  await client.close()
+})
