@@ -46,6 +46,8 @@ export interface FakeLiveOptions {
   usageEveryMs?: number
   /** GET /v1/models/{id}: the models the fake knows (others are 404). */
   models?: string[]
+  /** Say the continuation after each session.instructions.append too (as the model would act on "say goodbye now"). */
+  speakOnInstructions?: boolean
 }
 
 export interface FakeLiveConnection {
@@ -281,6 +283,9 @@ export async function startFakeLive (opts: FakeLiveOptions = {}): Promise<FakeLi
         }
         case 'session.close':
           closeSession(c, 'close_requested')
+          break
+        case 'session.instructions.append':
+          if (o.speakOnInstructions === true && o.continuation !== undefined) void say(c, o.continuation, o.continuationText)
           break
         default:
           // session.instructions.append and the rest: accepted, nothing to say.

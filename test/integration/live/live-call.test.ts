@@ -136,3 +136,16 @@ test('GPT-Live: when Vonage\'s frames stop, the input clock runs on with silence
   assert.deepEqual(conn.violations, [])
   await client.close()
 })
+
+test('GPT-Live at MAX_CALL_SECONDS: the goodbye is asked for as appended instructions, plays, and the call ends', async (t) => {
+  const rig = await callRig(t, { MAX_CALL_SECONDS: 10 }, {}, { engine: 'live', live: { greeting: sineInt16(440, 16000, 16000 * 0.2), continuation: sineInt16(440, 16000, 16000 * 0.6), speakOnInstructions: true } })
+  const next = rig.live!.nextConnection()
+  const client = await rig.dial(await rig.answer())
+  const conn = await next
+  void client.stream(new Int16Array(16000 * 2), { loop: true })
+  await waitFor(() => rig.logs.some(l => l.msg === 'call ended'), 25_000, 'the call ended at its limit')
+  assert.equal((rig.logs.find(l => l.msg === 'call ended')!.call as { reason: string }).reason, 'max-duration')
+  const note = conn.events.find(e => e.type === 'session.instructions.append') as { content?: string } | undefined
+  assert.match(String(note?.content), /通話時間の上限になりました/)
+  assert.ok(client.frames.length >= 10 + 30, 'the greeting and the goodbye played')
+})
