@@ -13,6 +13,8 @@ import type { Rate } from '../lib/vonage/ncco.js'
 import { resolveTurnProfile } from '../lib/realtime/turn-profiles.js'
 import { Backchannels, parseWordList } from '../lib/call/backchannels.js'
 import { ConfigError } from '../lib/config/schema.js'
+import { createLiveEngine, liveRate, LIVE_LEAD_MS } from '../lib/live/factory.js'
+import type { SpeechEngine } from '../lib/realtime/engine.js'
 
 export interface Bridge {
   pacer: Pacer
@@ -39,7 +41,8 @@ declare module 'fastify' {
 
 const APOLOGY = new URL('../assets/apology-ja-24k.wav', import.meta.url)
 
-function loadApology (): Int16Array {
+/** The apology, at the rate the engine speaks (24 kHz Realtime, Vonage's for GPT-Live). */
+function loadApology (wanted: Rate): Int16Array {
   // Works from source (tsx) and from dist/ alike.
   let file: Buffer
   try {
@@ -48,8 +51,8 @@ function loadApology (): Int16Array {
     file = readFileSync(new URL('../../assets/apology-ja-24k.wav', import.meta.url))
   }
   const { rate, samples } = readWavPcm16(file)
-  if (rate === 24000) return samples
-  return createResampler(rate as Rate, 24000).process(samples).slice()
+  if (rate === wanted) return samples
+  return createResampler(rate as Rate, wanted).process(samples).slice()
 }
 
 async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
@@ -58,7 +61,10 @@ async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
   if (endpoint.provider === 'azure-preview') {
     fastify.log.warn('OPENAI_API_VERSION selects Azure OpenAI\'s preview Realtime endpoint, deprecated since 2026-04-30: remove it to use the GA /openai/v1 endpoint')
   }
-  const apology = loadApology()
+  const live = config.OPENAI_ENGINE === 'live'
+  // GPT-Live speaks at Vonage's rate (lib/live/), the Realtime API at 24 kHz.
+  const apology = loadApology(live ? liveRate(config.VONAGE_AUDIO_RATE) : 24000)
+  if (live) fastify.log.info({ model: config.OPENAI_LIVE_MODEL, delegate: config.OPENAI_LIVE_DELEGATE_MODEL }, 'speech engine: GPT-Live (docs/engines.md)')
   let turnProfile
   try {
     turnProfile = resolveTurnProfile(config.TURN_PROFILE, config.BARGE_IN_MIN_MS)
@@ -86,16 +92,26 @@ async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
       if (existing !== undefined && !existing.ended) return existing
       if (fastify.calls.admission() !== 'ok') return null
       const log = fastify.log.child({ callId: id })
-      const engine = new RealtimeEngine({
-        endpoint,
-        beforeMessage: () => pacer.poll(),
-        sessionUpdate: () => sessionUpdate(callSessionSettings(config, fastify.persona.text, bridge.tools), call)
-      })
+      const engine: SpeechEngine = live
+        ? createLiveEngine({
+          config,
+          persona: fastify.persona.text,
+          tools: bridge.tools,
+          call,
+          beforeMessage: () => pacer.poll(),
+          onClosed: ({ reason, seconds }) => log.info({ reason, seconds }, 'GPT-Live session closed')
+        })
+        : new RealtimeEngine({
+          endpoint,
+          beforeMessage: () => pacer.poll(),
+          sessionUpdate: () => sessionUpdate(callSessionSettings(config, fastify.persona.text, bridge.tools), call)
+        })
       const session = new CallSession({
         id,
         call,
         rate: config.VONAGE_AUDIO_RATE,
-        leadMs: config.PLAYBACK_LEAD_MS,
+        // GPT-Live streams in real time: Vonage's buffer is kept near zero.
+        leadMs: live ? Math.min(config.PLAYBACK_LEAD_MS, LIVE_LEAD_MS) : config.PLAYBACK_LEAD_MS,
         engine,
         pacer,
         log,
@@ -103,7 +119,8 @@ async function bridgePlugin (fastify: FastifyInstance): Promise<void> {
         greetEarly: opts.greetEarly,
         mediaWaitMs: config.MEDIA_WAIT_SECONDS * 1000,
         maxCallMs: config.MAX_CALL_SECONDS * 1000,
-        turns
+        // GPT-Live takes turns itself: no turn-taking decider and no barge-in for it (docs/engines.md).
+        turns: live ? undefined : turns
       })
       sessions.set(id, session)
       fastify.calls.add(session)

@@ -21,9 +21,11 @@ export interface LiveCall {
   from: string
   to: string
   lines: Array<{ role: string, text: string, atMs: number }>
+  /** Estimated cost so far, USD (GPT-Live: per second of session; Realtime: per response). */
+  costUsd: number
 }
 
-/** Calls in progress, for the console's live view; emits 'start' (LiveCall), 'line' (id, line), 'end' (id). */
+/** Calls in progress, for the console's live view; emits 'start' (LiveCall), 'line' (id, line), 'cost' (id, costUsd), 'end' (id). */
 export class LiveCalls extends EventEmitter {
   readonly calls = new Map<string, LiveCall>()
 }
@@ -144,17 +146,18 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
 
   const persona = fastify.persona.source === 'file' ? basename(fastify.persona.path) : 'default'
   const prices = fastify.callRecords.prices
+  const model = cfg.OPENAI_ENGINE === 'live' ? cfg.OPENAI_LIVE_MODEL : cfg.OPENAI_MODEL
 
   fastify.bridge.onSession.add((session: CallSession) => {
     const startedAt = Date.now()
     const from = session.call.from ?? ''
     const to = session.call.to ?? ''
-    const call: LiveCall = { id: session.id, startedAt: new Date(startedAt).toISOString(), direction: session.call.direction, from: maskNumber(from), to: maskNumber(to), lines: [] }
+    const call: LiveCall = { id: session.id, startedAt: new Date(startedAt).toISOString(), direction: session.call.direction, from: maskNumber(from), to: maskNumber(to), lines: [], costUsd: 0 }
     let seq = 0
     let backchannels = 0
     let firstAudioMs: number | null = null
     guard(() => {
-      writer.callStarted({ id: session.id, startedAt: new Date(startedAt), direction: session.call.direction, from, to, persona, model: cfg.OPENAI_MODEL })
+      writer.callStarted({ id: session.id, startedAt: new Date(startedAt), direction: session.call.direction, from, to, persona, model })
       live.calls.set(session.id, call)
       live.emit('start', call)
     })
@@ -167,6 +170,12 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
       live.emit('line', session.id, line)
     })
     session.on('transcript', onLine)
+    session.on('usage', (usage) => guard(() => {
+      const costUsd = estimateCost(usage, prices).total
+      if (costUsd === call.costUsd) return
+      call.costUsd = costUsd
+      live.emit('cost', session.id, costUsd)
+    }))
     session.on('backchannel', () => { backchannels++ })
     session.on('first-audio', (e: { ms: number }) => { firstAudioMs = e.ms })
     // Before the other listeners (and the 'call ended' log line): once a call is said to have ended, its record is on disk.

@@ -22,9 +22,14 @@ export class AssistantAudio {
   /** Called once with the ms from media to the first frame of the model's audio. */
   onFirstAudio: ((ms: number) => void) | null = null
 
-  constructor (session: object, rate: Rate, leadMs: number, stats: CallCounters) {
+  /**
+   * `streaming`: the engine streams its audio at real-time pace, silence
+   * included (GPT-Live), so the ledger may never run idle: whenPlayed() then
+   * waits for what is queued at the time of asking, not for idleness.
+   */
+  constructor (session: object, rate: Rate, leadMs: number, stats: CallCounters, readonly inputRate: Rate = 24000, readonly streaming = false) {
     this.#session = session
-    this.playout = new Playout(rate, leadMs)
+    this.playout = new Playout(rate, leadMs, inputRate)
     this.#stats = stats
   }
 
@@ -40,7 +45,7 @@ export class AssistantAudio {
     this.playout = this.playout.withRate(rate)
   }
 
-  /** A delta of the model's audio (24 kHz base64). */
+  /** A delta of the model's audio (base64, at the engine's output rate). */
   pushDelta (itemId: string, base64: Buffer | string, message: Buffer | null): void {
     if (!deltaChannel.hasSubscribers) {
       this.playout.pushBase64(itemId, base64)
@@ -88,6 +93,17 @@ export class AssistantAudio {
 
   /** Resolves once every frame sent so far has played (per the ledger), or the call ends. */
   async whenPlayed (): Promise<void> {
+    if (this.streaming) {
+      const now = performance.now()
+      const ms = this.playout.pendingMs + this.playout.queuedAtVonageMs(now)
+      if (ms <= 0) return
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(done, ms)
+        function done (): void { clearTimeout(timer); resolve() }
+        this.#idleWaiters.push(done)
+      })
+      return
+    }
     await new Promise<void>(resolve => this.#idleWaiters.push(resolve))
   }
 

@@ -3,7 +3,7 @@
  * softphone, metrics, the console). Plugins listen here and keep their
  * per-call state on the session (`session.notes`, `session.gate`), not in module globals.
  */
-import type { CallStats } from './stats.js'
+import type { CallStats, Usage } from './stats.js'
 
 export type Role = 'caller' | 'assistant'
 
@@ -27,6 +27,8 @@ export interface SessionEventMap {
   /** The model called a tool during response `responseId`. */
   'tool-call': [{ callId: string, name: string, arguments: string, responseId: string }]
   dtmf: [digit: string]
+  /** The call's usage changed (a response ended, the session's billed seconds grew): for a running cost. */
+  usage: [Usage]
   /** The call is over; stats are final. */
   end: [CallStats]
 }

@@ -32,9 +32,9 @@ export interface Cut {
 }
 
 /**
- * Assistant audio on its way to the caller: a queue of 24 kHz PCM as the
- * Realtime API delivered it, turned into exact 20 ms frames at the call's rate
- * only when a frame is due, so a burst of seconds of audio costs nothing on
+ * Assistant audio on its way to the caller: a queue of PCM at the engine's
+ * rate as delivered, turned into exact 20 ms frames at the call's rate only
+ * when a frame is due, so a burst of seconds of audio costs nothing on
  * arrival and nothing at all when a barge-in throws it away.
  *
  * It also models Vonage's playback buffer (`playEndMs`: when everything sent so
@@ -46,6 +46,7 @@ export class Playout {
   readonly frameBytes: number
   readonly #resampler: Resampler | null
   readonly #ratio: number
+  readonly #inPerMs: number // samples per ms of the engine's audio
   readonly #chunks: Chunk[] = []
   /**
    * Where base64 deltas are decoded: reused from the start whenever the queue
@@ -80,11 +81,13 @@ export class Playout {
    */
   lateMs = 0
 
-  constructor (readonly rate: Rate, readonly leadMs: number) {
+  /** `inputRate`: the engine's output rate (24 kHz Realtime; GPT-Live's is Vonage's, so no resampling). */
+  constructor (readonly rate: Rate, readonly leadMs: number, readonly inputRate: Rate = 24000) {
     this.frameSamples = rate / 1000 * FRAME_MS
     this.frameBytes = this.frameSamples * 2
-    this.#resampler = rate === 24000 ? null : createResampler(24000, rate)
-    this.#ratio = 24000 / rate
+    this.#resampler = rate === inputRate ? null : createResampler(inputRate, rate)
+    this.#ratio = inputRate / rate
+    this.#inPerMs = inputRate / 1000
     this.#frame = new Int16Array(this.frameSamples)
     this.#frameAsBytes = new Uint8Array(this.#frame.buffer, this.#frame.byteOffset, this.frameBytes)
     this.#spill = new Int16Array(this.frameSamples * 4)
@@ -104,7 +107,7 @@ export class Playout {
 
   /** Queued assistant audio not yet sent, in ms. */
   get pendingMs (): number {
-    return this.#queuedSamples / 24 + (this.#spillEnd - this.#spillStart + this.#fill) / (this.rate / 1000)
+    return this.#queuedSamples / this.#inPerMs + (this.#spillEnd - this.#spillStart + this.#fill) / (this.rate / 1000)
   }
 
   /** Audio sent but not yet played by Vonage, in ms. */
@@ -112,10 +115,10 @@ export class Playout {
     return Math.max(0, this.#playEndMs - nowMs)
   }
 
-  /** Whether the caller is hearing, or is about to hear, assistant audio. */
   /** Audio of `itemId` sent to the caller so far, in ms (null: not in the ledger). */
   sentOf (itemId: string): number | null { return [...this.#spans].reverse().find(s => s.id === itemId)?.sentMs ?? null }
 
+  /** Whether the caller is hearing, or is about to hear, assistant audio. */
   isActive (nowMs: number): boolean {
     return this.#queuedSamples > 0 || this.#fill > 0 || this.#spillEnd > this.#spillStart || this.#playEndMs > nowMs
   }
@@ -126,7 +129,7 @@ export class Playout {
    * the one configured but the model's greeting is already queued.
    */
   withRate (rate: Rate): Playout {
-    const next = new Playout(rate, this.leadMs)
+    const next = new Playout(rate, this.leadMs, this.inputRate)
     for (const c of this.#chunks) {
       next.push(c.itemId, c.pcm.subarray(c.start, c.end))
     }
@@ -292,6 +295,6 @@ export class Playout {
       if (this.#spans.length > 8) this.#spans.shift()
       this.#lastItemId = itemId
     }
-    span.sentMs += samples24k / 24
+    span.sentMs += samples24k / this.#inPerMs
   }
 }

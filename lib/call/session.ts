@@ -36,12 +36,15 @@ export interface SessionOptions extends LimitOptions {
   engine: SpeechEngine
   pacer: Pacer
   log: Log
-  /** Played (24 kHz) when the engine fails, before the call ends. */
+  /** Played (at the engine's output rate) when the engine fails, before the call ends. */
   apology: Int16Array
   /** Ask for the greeting now (the answer webhook proved itself), or only once the media socket attaches. */
   greetEarly: boolean
   maxBufferedBytes?: number
-  /** The bridge decides turns (aizuchi, interruptions, dead air); without it the engine does, and every speech start cuts. */
+  /**
+   * The bridge decides turns (aizuchi, interruptions, dead air); without it the engine does, and every speech start cuts.
+   * Ignored for an engine that cannot truncate (GPT-Live): it takes turns by itself, and the session runs no barge-in for it.
+   */
   turns?: TurnSettings
 }
 
@@ -49,7 +52,7 @@ export interface SessionOptions extends LimitOptions {
  * One phone call: the Vonage media channel ⇄ a speech engine. The engine is
  * connected at the answer webhook so the model's first words are ready when
  * the caller is. This class only orchestrates; the parts, one file each:
- * - the engine: lib/realtime/engine.ts (contract), realtime-engine.ts (OpenAI)
+ * - the engine: lib/realtime/engine.ts (contract), realtime-engine.ts (Realtime API), lib/live/live-engine.ts (GPT-Live)
  * - Vonage's media protocol: media-channel.ts
  * - caller audio to the engine: uplink.ts
  * - assistant audio to the caller: assistant-audio.ts over playout.ts (the ledger)
@@ -90,7 +93,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
     this.engine = o.engine
     this.#rate = o.rate
     this.gate = new ResponseGate(o.engine)
-    this.#audio = new AssistantAudio(this, o.rate, o.leadMs, this.stats)
+    this.#audio = new AssistantAudio(this, o.rate, o.leadMs, this.stats, o.engine.outputRate, !o.engine.canTruncate)
     this.#audio.onFirstAudio = (ms) => this.emit('first-audio', { ms })
     this.#uplink = new CallerUplink(o.engine, o.rate)
     this.#turns = new Turns(this.#createdAt, this)
@@ -105,7 +108,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
       get responding () { return self.gate.active },
       cut: (cut) => this.emit('barge-in', cut)
     })
-    this.#turnWiring = o.turns === undefined
+    this.#turnWiring = o.turns === undefined || !o.engine.canTruncate
       ? null
       : new TurnWiring(o.turns, {
         engine: o.engine,
@@ -137,7 +140,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
       this.#turns.placed('assistant', itemId)
     })
     engine.on('speech-started', ({ itemId, eventId }) => {
-      if (this.#turnWiring === null) this.#bargeIn.onSpeechStarted(eventId)
+      if (this.#turnWiring === null && this.engine.canTruncate) this.#bargeIn.onSpeechStarted(eventId)
       this.#turns.placed('caller', itemId)
     })
     engine.on('caller-item', ({ itemId }) => this.#turns.placed('caller', itemId))
@@ -148,6 +151,12 @@ export class CallSession extends EventEmitter<SessionEventMap> {
     engine.on('response-done', ({ responseId, usage }) => {
       this.stats.addUsage(usage)
       this.#bargeIn.onResponseDone(responseId)
+      this.emit('usage', this.stats.usage)
+    })
+    engine.on('session-usage', ({ seconds }) => {
+      // Cumulative: the latest total replaces the last one.
+      if (seconds > (this.stats.usage.sessionSeconds ?? 0)) this.stats.usage.sessionSeconds = seconds
+      this.emit('usage', this.stats.usage)
     })
     engine.on('warning', ({ type, code, message }) => {
       this.stats.upstreamErrors++
@@ -255,6 +264,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
   /** After every call of the beat has ticked: the caller audio of the beat goes to the engine as one append. */
   afterTick (): void {
     this.#uplink.flush()
+    if (!this.#ended) this.engine.beat(performance.now())
   }
 
   /** Ends the call from our side or records that Vonage ended it. Idempotent. */

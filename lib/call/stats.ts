@@ -16,6 +16,8 @@ export type EndReason =
 
 export interface Usage extends EngineUsage {
   responses: number
+  /** Seconds of session billed by time (GPT-Live); absent for the Realtime engine, which bills tokens only. */
+  sessionSeconds?: number
 }
 
 /** What a call leaves behind: logged as `call ended`, the base of the call record. */

@@ -9,6 +9,7 @@ import { loadPrivateKey } from '../vonage/private-key.js'
 import { changeUrl, ChangeUrlError } from '../vonage/change-url.js'
 import { configuredModels, lookUpModel } from './models.js'
 import { openTestSession, doctorSessionUpdate } from './session.js'
+import { openLiveTestSession, doctorSessionStart } from './live-session.js'
 
 export type Status = 'ok' | 'warn' | 'fail'
 
@@ -129,6 +130,12 @@ async function checkOpenAI (app: FastifyInstance, checks: Check[], timeoutMs: nu
       else if (r.shutdownDate !== null) checks.push(warn(`${m.setting}=${m.id} は ${r.shutdownDate} に提供終了予定です`, `${m.setting}=${m.id} shuts down on ${r.shutdownDate}`, `OpenAI の deprecations ページの後継モデルに ${m.setting} を変えてください`, `switch ${m.setting} to the replacement on OpenAI's deprecations page`))
       else checks.push(ok(`OpenAI のキーとモデルを確認: ${m.setting}=${m.id}（提供終了の予定なし）`, `OpenAI key and model ok: ${m.setting}=${m.id} (no shutdown announced)`))
     }
+  }
+  if (c.OPENAI_ENGINE === 'live') {
+    const l = await openLiveTestSession(c, doctorSessionStart(app), timeoutMs)
+    if (l.ok) checks.push(ok(`GPT-Live のセッションが通話と同じ session.start を受け付けました（${l.ms} ms、音声なしですぐ終了）`, `a GPT-Live session accepted the calls' session.start (session.started in ${l.ms} ms; no audio, closed at once)`))
+    else checks.push(fail(`GPT-Live のセッションが開けないか、設定を拒否しました: ${l.message}`, `the GPT-Live session failed or refused the calls' configuration: ${l.message}`, l.fixJa, l.fixEn))
+    return
   }
   const update = doctorSessionUpdate(app)
   const s = await openTestSession(app.config, update, timeoutMs)

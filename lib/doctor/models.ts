@@ -30,8 +30,11 @@ export async function lookUpModel (baseUrl: string, apiKey: string, id: string, 
   return { kind: 'ok', id: typeof body.id === 'string' ? body.id : id, shutdownDate }
 }
 
-/** The models a call uses: the Realtime model, and the transcription model when one is set. */
-export function configuredModels (c: { OPENAI_MODEL: string, OPENAI_TRANSCRIPTION_MODEL: string }): Array<{ setting: string, id: string }> {
+/** The models a call uses: the Realtime model, and the transcription model when one is set (GPT-Live: its model and its delegate). */
+export function configuredModels (c: { OPENAI_MODEL: string, OPENAI_TRANSCRIPTION_MODEL: string, OPENAI_ENGINE?: string, OPENAI_LIVE_MODEL?: string, OPENAI_LIVE_DELEGATE_MODEL?: string }): Array<{ setting: string, id: string }> {
+  if (c.OPENAI_ENGINE === 'live') {
+    return [{ setting: 'OPENAI_LIVE_MODEL', id: c.OPENAI_LIVE_MODEL ?? '' }, { setting: 'OPENAI_LIVE_DELEGATE_MODEL', id: c.OPENAI_LIVE_DELEGATE_MODEL ?? '' }]
+  }
   const out = [{ setting: 'OPENAI_MODEL', id: c.OPENAI_MODEL }]
   if (c.OPENAI_TRANSCRIPTION_MODEL !== '') out.push({ setting: 'OPENAI_TRANSCRIPTION_MODEL', id: c.OPENAI_TRANSCRIPTION_MODEL })
   return out

@@ -1,8 +1,8 @@
 /**
  * What a call session needs of a speech-to-speech engine. The session talks
  * to this, never to Realtime events, so that a second engine (OpenAI's
- * GPT-Live: 16 kHz PCM, turns decided by the engine, no truncate) can sit
- * beside the Realtime one in lib/realtime/.
+ * GPT-Live in lib/live/: Vonage's PCM, turns decided by the engine, no
+ * truncate) sits beside the Realtime one (OPENAI_ENGINE).
  *
  * This is the contract between lib/call and lib/realtime: add to it, and
  * change both sides together.
@@ -62,6 +62,8 @@ export interface EngineEventMap {
   /** The assistant's words for one item, once final. */
   'assistant-transcript': [{ itemId: string, text: string }]
   'tool-call': [{ callId: string, name: string, arguments: string, responseId: string }]
+  /** Cumulative seconds of session the engine bills by (GPT-Live's session.usage.updated): a total, not an increment. */
+  'session-usage': [{ seconds: number }]
   /** A non-fatal error the engine reported; the session goes on. */
   warning: [{ type: string, code: string, message: string }]
   /** The engine is gone; the session apologises and ends. */
@@ -71,7 +73,11 @@ export interface EngineEventMap {
 export interface SpeechEngine extends EventEmitter<EngineEventMap> {
   readonly inputRate: EngineRate
   readonly outputRate: EngineRate
-  /** False for engines that cannot cut an item at what the caller heard (GPT-Live). */
+  /**
+   * False for engines that cannot cut an item at what the caller heard and
+   * decide turns themselves (GPT-Live): the session then runs no barge-in and
+   * no turn-taking of its own, and keeps Vonage's buffer near zero instead.
+   */
   readonly canTruncate: boolean
   /** Opens the connection and sends the session configuration. */
   connect: () => void
@@ -92,6 +98,12 @@ export interface SpeechEngine extends EventEmitter<EngineEventMap> {
   addUserText: (text: string) => boolean
   /** A tool's result; `respond` asks the engine to answer with it. */
   sendToolResult: (callId: string, output: string, respond: boolean) => boolean
+  /**
+   * The pacer's beat, after the caller audio of the beat went up: an engine
+   * whose input clock must keep running (GPT-Live) fills a gap in the
+   * caller's frames with silence here. Only called while media is attached.
+   */
+  beat: (nowMs: number) => void
   /** Closes the connection (idempotent). */
   close: () => void
 }

@@ -105,6 +105,9 @@ export class RealtimeEngine extends EventEmitter<EngineEventMap> implements Spee
     return sent && respond ? this.startResponse() : sent
   }
 
+  /** The Realtime API needs no input clock: a gap in the caller's audio is just a gap. */
+  beat (): void {}
+
   close (): void {
     this.#closed = true
     this.#onOpen.length = 0

@@ -28,6 +28,23 @@ export const TRANSCRIPTION_PRICES_PER_MINUTE: Readonly<Record<string, number>> =
   'whisper-1': 0.006
 }
 
+/** GPT-Live models: USD per minute of session, billed per second (OpenAI's gpt-live-1 model page). */
+export const LIVE_PRICES_PER_MINUTE: Readonly<Record<string, number>> = {
+  'gpt-live-1': 0.05
+}
+
+/**
+ * Models GPT-Live delegates tools to (Responses): USD per 1M text tokens, list
+ * prices as published for each model in 2026.
+ */
+export const DELEGATE_PRICES: Readonly<Record<string, { input: number, output: number, cachedInput: number }>> = {
+  'gpt-5.4-mini': { input: 0.75, output: 4.5, cachedInput: 0.075 },
+  'gpt-5.4-nano': { input: 0.2, output: 1.25, cachedInput: 0.02 },
+  'gpt-5-mini': { input: 0.25, output: 2, cachedInput: 0.025 }
+}
+const FALLBACK_LIVE = 'gpt-live-1'
+const FALLBACK_DELEGATE = 'gpt-5.4-mini'
+
 /** Models we have no price for are estimated at the default model's prices. */
 const FALLBACK_MODEL = 'gpt-realtime-2.1'
 const FALLBACK_TRANSCRIPTION = 'gpt-transcribe'
@@ -42,6 +59,11 @@ export interface PriceSettings {
   PRICE_TEXT_OUTPUT_PER_1M?: number
   PRICE_CACHED_INPUT_PER_1M?: number
   PRICE_TRANSCRIPTION_PER_MINUTE?: number
+  /** The engine (lib/live/settings.ts); 'live' prices the session per minute plus the delegate's tokens. */
+  OPENAI_ENGINE?: 'realtime' | 'live'
+  OPENAI_LIVE_MODEL?: string
+  OPENAI_LIVE_DELEGATE_MODEL?: string
+  PRICE_LIVE_PER_MINUTE?: number
 }
 
 export interface CallPrices {
@@ -54,6 +76,7 @@ export interface CallPrices {
 
 /** The prices of the configured models, each overridden by its PRICE_* setting when that is above 0. */
 export function pricesFor (s: PriceSettings): CallPrices {
+  if (s.OPENAI_ENGINE === 'live') return livePrices(s)
   const listed = REALTIME_PRICES[s.OPENAI_MODEL]
   const base = listed ?? REALTIME_PRICES[FALLBACK_MODEL]!
   const pick = (v: number | undefined, d: number): number => typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : d
@@ -69,4 +92,31 @@ export function pricesFor (s: PriceSettings): CallPrices {
     ? null
     : { model, perMinute: pick(s.PRICE_TRANSCRIPTION_PER_MINUTE, TRANSCRIPTION_PRICES_PER_MINUTE[model] ?? TRANSCRIPTION_PRICES_PER_MINUTE[FALLBACK_TRANSCRIPTION]!) }
   return { tokens, transcription, known: listed !== undefined }
+}
+
+const pick = (v: number | undefined, d: number): number => typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : d
+
+/**
+ * GPT-Live: the session per minute (PRICE_LIVE_PER_MINUTE overrides it) plus
+ * the delegate model's text tokens (PRICE_TEXT_*_PER_1M override those); no
+ * audio tokens and no separate transcription (the session transcribes itself).
+ */
+function livePrices (s: PriceSettings): CallPrices {
+  const model = s.OPENAI_LIVE_MODEL ?? FALLBACK_LIVE
+  const delegate = s.OPENAI_LIVE_DELEGATE_MODEL ?? FALLBACK_DELEGATE
+  const perMinute = LIVE_PRICES_PER_MINUTE[model]
+  const tokens = DELEGATE_PRICES[delegate]
+  const base = tokens ?? DELEGATE_PRICES[FALLBACK_DELEGATE]!
+  return {
+    tokens: {
+      audioInput: 0,
+      audioOutput: 0,
+      textInput: pick(s.PRICE_TEXT_INPUT_PER_1M, base.input),
+      textOutput: pick(s.PRICE_TEXT_OUTPUT_PER_1M, base.output),
+      cachedInput: pick(s.PRICE_CACHED_INPUT_PER_1M, base.cachedInput),
+      sessionPerMinute: pick(s.PRICE_LIVE_PER_MINUTE, perMinute ?? LIVE_PRICES_PER_MINUTE[FALLBACK_LIVE]!)
+    },
+    transcription: null,
+    known: (perMinute !== undefined || pick(s.PRICE_LIVE_PER_MINUTE, 0) > 0) && tokens !== undefined
+  }
 }

@@ -10,6 +10,8 @@ export interface Prices {
   textInput: number
   textOutput: number
   cachedInput: number
+  /** USD per minute of session (GPT-Live, billed per second); absent for the Realtime engine. */
+  sessionPerMinute?: number
 }
 
 export interface Cost {
@@ -20,6 +22,8 @@ export interface Cost {
   textInput: number
   textOutput: number
   cachedInput: number
+  /** The GPT-Live session's seconds at its per-minute price (present only when it is priced so). */
+  session?: number
   pricesPer1M: Prices
 }
 
@@ -166,8 +170,9 @@ export function estimateCost (u: Usage, prices: Prices, cachedSplit: { audio: nu
     textOutput: per(u.outputTextTokens, prices.textOutput),
     cachedInput: per(cachedAudio + cachedText, prices.cachedInput)
   }
-  const total = parts.audioInput + parts.audioOutput + parts.textInput + parts.textOutput + parts.cachedInput
-  return {
+  const session = prices.sessionPerMinute === undefined ? null : Math.max(0, u.sessionSeconds ?? 0) / 60 * prices.sessionPerMinute
+  const total = parts.audioInput + parts.audioOutput + parts.textInput + parts.textOutput + parts.cachedInput + (session ?? 0)
+  const cost: Cost = {
     currency: 'USD',
     total: round6(total),
     audioInput: round6(parts.audioInput),
@@ -177,6 +182,8 @@ export function estimateCost (u: Usage, prices: Prices, cachedSplit: { audio: nu
     cachedInput: round6(parts.cachedInput),
     pricesPer1M: prices
   }
+  if (session !== null) cost.session = round6(session)
+  return cost
 }
 
 export interface RecordInput {

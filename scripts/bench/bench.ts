@@ -71,6 +71,8 @@ interface Options {
   store: boolean
   /** Prometheus metrics on (as shipped, METRICS_PORT 9091 on 127.0.0.1) or off (METRICS_PORT 0). */
   metrics: boolean
+  /** The speech engine the server runs (OPENAI_ENGINE) and the fake peer it talks to. */
+  engine: 'realtime' | 'live'
 }
 
 const USAGE = `npm run bench -- [options]
@@ -86,6 +88,8 @@ the load generators on the others. No other process on the machine is touched.
   --callers=2           load-generator processes playing Vonage
   --budget=330          seconds the levels may take; the next level is skipped when it would not fit
   --tls                 the fake Realtime API serves wss:// (TLS to the model, as in production)
+  --engine=live         the server runs GPT-Live (OPENAI_ENGINE=live) against a fake GPT-Live peer
+                        (scripts/bench/fake-live.ts: answers streamed at real-time pace, no barge-ins)
   --spread=MS           spread each cycle's answers over MS instead of one instant (default 0: worst case)
   --model-delay=300     ms the fake model waits before answering
   --greeting-delay=1000 ms between the answer webhook and the media socket
@@ -134,7 +138,8 @@ function parseArgs (): Options {
     nice: process.getuid?.() === 0 ? -10 : 0,
     spreadMs: 0,
     store: true,
-    metrics: true
+    metrics: true,
+    engine: 'realtime'
   }
   for (const a of process.argv.slice(2)) {
     const arg = a.replace(/^--/, '')
@@ -157,6 +162,10 @@ function parseArgs (): Options {
       case 'prof': o.prof = true; break
       case 'no-pin': o.pin = false; break
       case 'tls': o.tls = true; break
+      case 'engine':
+        if (v !== 'realtime' && v !== 'live') throw new Error('--engine must be realtime or live')
+        o.engine = v
+        break
       case 'nice': o.nice = Number(v); break
       case 'spread': o.spreadMs = Number(v); break
       case 'wait-quiet': o.waitQuietS = Number(v); break
@@ -362,7 +371,7 @@ async function storeOnOff (): Promise<{ off: number, on: number, onPeak: number 
 
 async function main (): Promise<void> {
   const o = parseArgs()
-  for (const f of ['server.js', 'scripts/bench/probe.js', 'scripts/bench/callers.js', 'scripts/bench/fake-realtime.js'].map(f => f.startsWith('scripts/') ? benchDist(f) : dist(f))) {
+  for (const f of ['server.js', 'scripts/bench/probe.js', 'scripts/bench/callers.js', 'scripts/bench/fake-realtime.js', 'scripts/bench/fake-live.js'].map(f => f.startsWith('scripts/') ? benchDist(f) : dist(f))) {
     if (!existsSync(f)) throw new Error(`${f} is missing: run npm run build and tsc -p tsconfig.bench.json first (npm run bench does)`)
   }
   const started = Date.now()
@@ -413,7 +422,8 @@ async function main (): Promise<void> {
   // ---- fake Realtime API
   const tlsCert = join(root, 'test/fixtures/tls/cert.pem')
   if (o.tls) console.log('the fake API serves wss:// (TLS to the model, as in production)')
-  const fake = fork(benchDist('scripts/bench/fake-realtime.js'), [], {
+  if (o.engine === 'live') console.log('engine: GPT-Live against the fake GPT-Live peer (answers at real-time pace, no barge-ins)')
+  const fake = fork(benchDist(o.engine === 'live' ? 'scripts/bench/fake-live.js' : 'scripts/bench/fake-realtime.js'), [], {
     env: { ...process.env, BENCH_FAKE_CONFIG: JSON.stringify({ modelDelayMs: o.modelDelayMs, deltaMs: o.deltaMs, answerMs: ANSWER_MS, periodMs: PERIOD_MS, bargeAtMs: BARGE_AT_MS, joinAfterMs: JOIN_AFTER_MS, spreadMs: o.spreadMs, tls: o.tls ? { key: join(root, 'test/fixtures/tls/key.pem'), cert: tlsCert } : null }) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
@@ -444,6 +454,7 @@ async function main (): Promise<void> {
       PATH: process.env.PATH,
       OPENAI_API_KEY: 'sk-bench-0123456789abcdef',
       OPENAI_BASE_URL: `${o.tls ? 'https' : 'http'}://127.0.0.1:${fakePort}/v1`,
+      OPENAI_ENGINE: o.engine,
       ...(o.tls ? { NODE_EXTRA_CA_CERTS: tlsCert } : {}),
       HOST: '127.0.0.1',
       PORT: String(port),
@@ -631,7 +642,9 @@ async function main (): Promise<void> {
   const missed = rows.filter(r => !r.withinBudget && r.calls < headline).map(r => r.calls)
   console.log(`\nheadline: ${headline} concurrent calls with pacing jitter p99 < 5 ms and no late or dropped frames (one server process, ${machine.cores} cores)${missed.length > 0 ? `; not within it at ${missed.join(', ')}` : ''}`)
   // Pacing can hold while the model's events queue up behind a burst: a barge-in or an answer heard late is a glitch too.
-  const keeping = rows.filter(r => r.withinBudget && r.bargeInP99Ms !== null && r.bargeInP99Ms < KEEP_UP_MS && r.latencyWireP99Ms !== null && r.latencyWireP99Ms < KEEP_UP_MS)
+  // GPT-Live has no barge-ins (the model takes turns itself): only its answers' latency counts.
+  const bargeInsKept = (r: LevelRow): boolean => o.engine === 'live' || (r.bargeInP99Ms !== null && r.bargeInP99Ms < KEEP_UP_MS)
+  const keeping = rows.filter(r => r.withinBudget && bargeInsKept(r) && r.latencyWireP99Ms !== null && r.latencyWireP99Ms < KEEP_UP_MS)
   const keepingUp = keeping.length > 0 ? Math.max(...keeping.map(r => r.calls)) : 0
   console.log(`keeping up: ${keepingUp} concurrent calls within that budget whose barge-ins took < ${KEEP_UP_MS} ms from the decision to clear and whose answers reached Vonage < ${KEEP_UP_MS} ms after the API sent them (p99)`)
   const result = {

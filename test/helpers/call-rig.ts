@@ -11,6 +11,11 @@ import { VonageMediaClient, type MediaClientOptions } from '../fakes/vonage-medi
 import { startFakeVonage, type FakeVonage } from '../fakes/vonage-rest.js'
 import { APP_ID, privateKey, publicKey } from './keys.js'
 import { readWavPcm16 } from '../../lib/audio/wav.js'
+import { startFakeLive, type FakeLive, type FakeLiveConnection, type FakeLiveOptions } from '../fakes/live-server.js'
+
+/** The two speech engines a call can run on (OPENAI_ENGINE): tests that matter run on both. */
+export type EngineName = 'realtime' | 'live'
+export const ENGINES: readonly EngineName[] = ['realtime', 'live']
 
 export const callerPcm16k = readWavPcm16(readFileSync(new URL('../fixtures/audio/caller-ja-16k.wav', import.meta.url))).samples
 /**
@@ -23,7 +28,13 @@ export const callerSpeech16k = callerPcm16k.subarray(0, 16000 * 1.5)
 export const assistantPcm24k = readWavPcm16(readFileSync(new URL('../fixtures/audio/assistant-ja-24k.wav', import.meta.url))).samples
 
 export interface CallRig extends Built {
+  /** The fake Realtime API (with engine 'live' it still serves, but no call reaches it). */
   fake: FakeRealtime
+  engine: EngineName
+  /** The fake GPT-Live server when engine is 'live'. */
+  live: FakeLive | null
+  /** The engine's fake, driven the same way whichever it is. */
+  model: EngineDriver
   port: number
   /** Answers like Vonage does (POST JSON), returns the NCCO. */
   answer: (body?: Record<string, unknown>, path?: string) => Promise<Array<Record<string, any>>>
@@ -37,17 +48,31 @@ export interface CallRig extends Built {
   dial: (ncco: Array<Record<string, any>>, o?: MediaClientOptions) => Promise<VonageMediaClient>
 }
 
-/** The app listening on loopback with a fake Realtime API behind it. */
-export async function callRig (t: TestContext, env: Record<string, string | number | boolean> = {}, fakeOpts: FakeRealtimeOptions = {}): Promise<CallRig> {
+export interface RigOptions {
+  /** The engine the app runs (OPENAI_ENGINE); default realtime. */
+  engine?: EngineName
+  /** The fake GPT-Live's options, with engine 'live'. */
+  live?: FakeLiveOptions
+}
+
+/** The app listening on loopback with a fake Realtime API (or, with `engine: 'live'`, a fake GPT-Live) behind it. */
+export async function callRig (t: TestContext, env: Record<string, string | number | boolean> = {}, fakeOpts: FakeRealtimeOptions = {}, o: RigOptions = {}): Promise<CallRig> {
+  const engine = o.engine ?? 'realtime'
   const fake = await startFakeRealtime({ answer: assistantPcm24k.subarray(0, 24000 * 2), ...fakeOpts })
   t.after(() => fake.close())
-  const built = await build(t, { OPENAI_BASE_URL: fake.baseUrl, ...env })
+  const live = engine === 'live' ? await startFakeLive(o.live) : null
+  if (live !== null) t.after(() => live.close())
+  const engineEnv: Record<string, string> = live === null ? { OPENAI_BASE_URL: fake.baseUrl } : { OPENAI_BASE_URL: live.baseUrl, OPENAI_ENGINE: 'live' }
+  const built = await build(t, { ...engineEnv, ...env })
   await built.app.listen({ port: 0, host: '127.0.0.1' })
   const port = (built.app.server.address() as { port: number }).port
   let n = 0
   return {
     ...built,
     fake,
+    engine,
+    live,
+    model: live === null ? realtimeDriver(fake) : liveDriver(live),
     port,
     answer: async (body = {}, path = '/incoming-call') => {
       const res = await built.app.inject({ method: 'POST', url: path, payload: { uuid: `call-${++n}-${Date.now()}`, conversation_uuid: 'CON-1', from: '818012345678', to: '815031023332', ...body } })
@@ -69,12 +94,15 @@ export async function callRig (t: TestContext, env: Record<string, string | numb
 
 export interface ConversationRig extends CallRig {
   vonage: FakeVonage
+  /** The Realtime session (engine 'realtime' only: reading it on a GPT-Live call throws). */
   conn: FakeConnection
+  /** The GPT-Live session (engine 'live'), else null. */
+  liveConn: FakeLiveConnection | null
   media: VonageMediaClient
   uuid: string
-  /** function_call_output items the bridge sent, in order, with their event index. */
+  /** function_call_output items the bridge sent, in order, with their event index (Realtime). */
   outputs: () => Array<{ index: number, callId: string, output: string, parsed: any }>
-  /** Indexes (in conn.events) of the response.create events the bridge sent. */
+  /** Indexes (in conn.events) of the response.create events the bridge sent (Realtime). */
   responseCreates: () => number[]
 }
 
@@ -82,39 +110,50 @@ export interface ConversationRig extends CallRig {
  * callRig with a call in progress, the one way to start a call in tests that
  * need one: an inbound call answered and dialled through the app, with the fake
  * Realtime API (replying to every response.create, one response at a time like
- * the real one) and the fake Vonage REST API (the keys of helpers/keys.ts), its
- * greeting played.
+ * the real one) — or with `engine: 'live'` the fake GPT-Live (greeting once the
+ * caller's audio flows, a goodbye after each continued delegation) — and the
+ * fake Vonage REST API (the keys of helpers/keys.ts), its greeting played.
  */
-export async function conversationRig (t: TestContext, env: Record<string, string | number | boolean> = {}, fakeOpts: FakeRealtimeOptions = {}): Promise<ConversationRig> {
+export async function conversationRig (t: TestContext, env: Record<string, string | number | boolean> = {}, fakeOpts: FakeRealtimeOptions = {}, o: RigOptions = {}): Promise<ConversationRig> {
   const vonage = await startFakeVonage({ publicKey, applicationId: APP_ID })
   t.after(() => vonage.close())
-  const greeting = fakeOpts.answer?.length ?? 24000 * 0.4
+  const live = o.engine === 'live'
+  const greeting = live ? (o.live?.greeting?.length ?? 16000 * 0.4) : (fakeOpts.answer?.length ?? 24000 * 0.4)
+  const liveOpts = { greeting: new Int16Array(16000 * 0.4).fill(1000), continuation: new Int16Array(16000 * 0.4).fill(1000), ...o.live }
   const rig = await callRig(t, {
     VONAGE_APPLICATION_ID: APP_ID,
     VONAGE_PRIVATE_KEY: privateKey,
     VONAGE_API_HOST: vonage.url,
     ...env
-  }, { respondToAll: true, oneResponseAtATime: true, ...fakeOpts, answer: fakeOpts.answer ?? new Int16Array(24000 * 0.4).fill(1000) })
+  }, { respondToAll: true, oneResponseAtATime: true, ...fakeOpts, answer: fakeOpts.answer ?? new Int16Array(24000 * 0.4).fill(1000) }, { ...o, live: liveOpts })
   const uuid = `leg-${randomUUID()}`
-  const next = rig.fake.nextConnection()
+  const next = live ? null : rig.fake.nextConnection()
+  const nextLive = live ? rig.live!.nextConnection() : null
   const ncco = await rig.answer({ uuid })
-  const conn = await next
+  const conn = next === null ? null : await next
+  const liveConn = nextLive === null ? null : await nextLive
+  rig.model.use(conn ?? liveConn!)
   const media = await rig.dial(ncco)
-  const greetingFrames = Math.floor(greeting / 480)
+  // GPT-Live speaks only while its input clock runs: the caller's line is open (silence).
+  if (live) void media.stream(new Int16Array(16000 * 2), { loop: true })
+  const greetingFrames = Math.floor(greeting / (live ? 320 : 480))
   await waitFor(() => media.frames.length >= greetingFrames, 5000, 'the greeting')
-  // ...and its response.done seen, so the tests' responses do not overlap it.
-  const session = rig.app.bridge.sessions.get(uuid)
-  if (session === undefined) throw new Error('no session for the call')
-  await waitFor(() => !session.gate.active, 5000, 'the greeting\'s response.done')
-  const outputs = (): ReturnType<ConversationRig['outputs']> => conn.events.flatMap((e, index) => {
+  // ...and its response.done seen (GPT-Live: its line ended), so the tests' responses do not overlap it.
+  const s = rig.app.bridge.sessions.get(uuid)
+  if (s === undefined) throw new Error('no session for the call')
+  await waitFor(() => !s.gate.active, 5000, 'the greeting\'s response.done')
+  const realtime = (): FakeConnection => { if (conn === null) throw new Error('conn is the Realtime session: use rig.model or liveConn on a GPT-Live call'); return conn }
+  const outputs = (): ReturnType<ConversationRig['outputs']> => realtime().events.flatMap((e, index) => {
     const item = e.item as { type?: string, call_id?: string, output?: string } | undefined
     if (e.type !== 'conversation.item.create' || item?.type !== 'function_call_output') return []
     let parsed: unknown
     try { parsed = JSON.parse(item.output ?? '') } catch { parsed = item.output }
     return [{ index, callId: String(item.call_id), output: String(item.output), parsed }]
   })
-  const responseCreates = (): number[] => conn.events.flatMap((e, i) => e.type === 'response.create' ? [i] : [])
-  return { ...rig, vonage, conn, media, uuid, outputs, responseCreates }
+  const responseCreates = (): number[] => realtime().events.flatMap((e, i) => e.type === 'response.create' ? [i] : [])
+  const out = { ...rig, vonage, liveConn, media, uuid, outputs, responseCreates } as unknown as ConversationRig
+  Object.defineProperty(out, 'conn', { get: realtime, enumerable: true })
+  return out
 }
 
 export interface Received {
@@ -191,6 +230,7 @@ export class StubEngine extends EventEmitter<EngineEventMap> implements SpeechEn
   discardInput (itemId: string): void { this.calls.push({ method: 'discardInput', args: [itemId] }) }
   addUserText (text: string): boolean { this.calls.push({ method: 'addUserText', args: [text] }); return !this.closed }
   sendToolResult (callId: string, output: string, respond: boolean): boolean { this.calls.push({ method: 'sendToolResult', args: [callId, output, respond] }); return !this.closed }
+  beat (): void {}
   close (): void { this.closed = true }
 }
 
@@ -222,4 +262,80 @@ export async function mediaSettled (session: CallSession, client: VonageMediaCli
   const marker = `marker-${Math.random()}`
   session.sendText(JSON.stringify({ marker }))
   await waitFor(() => client.texts.some(m => m.msg.marker === marker), ms, 'the marker at the media client')
+}
+
+/**
+ * One engine's fake, driven the same way for either engine, so that one test
+ * body runs on both: the next model session, the caller audio it heard, a
+ * tool call by the model, the caller's words, what the bridge told it.
+ */
+export interface EngineDriver {
+  engine: EngineName
+  /** The model session of the next call (call before answering it). */
+  nextSession: () => Promise<void>
+  /** Drive this session (one the test already waited for). */
+  use: (c: FakeConnection | FakeLiveConnection) => void
+  /** Caller audio the current session received, at the engine's input rate. */
+  callerAudio: () => Int16Array
+  inputRate: number
+  /** The model calls `name` (Realtime: a response with the call; GPT-Live: a delegated Responses call). */
+  callTool: (name: string, args: Record<string, unknown>) => Promise<string>
+  /** Tool results the bridge sent back, in order. */
+  toolOutputs: () => Array<{ callId: string, output: string }>
+  /** The caller's words, as the engine transcribes them. */
+  hearCaller: (text: string) => void
+  /** Text the bridge gave the model beside the audio (key presses, notes). */
+  notes: () => string[]
+  /** Client event types the session received, in order. */
+  eventTypes: () => string[]
+}
+
+function concat (chunks: Int16Array[]): Int16Array {
+  const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0))
+  let at = 0
+  for (const c of chunks) { out.set(c, at); at += c.length }
+  return out
+}
+
+function realtimeDriver (fake: FakeRealtime): EngineDriver {
+  let conn: FakeConnection | null = null
+  const current = (): FakeConnection => { if (conn === null) throw new Error('no model session yet'); return conn }
+  return {
+    engine: 'realtime',
+    inputRate: 24000,
+    nextSession: async () => { conn = await fake.nextConnection() },
+    use: (c) => { conn = c as FakeConnection },
+    callerAudio: () => concat(current().audio),
+    callTool: async (name, args) => (await fake.functionCall(current(), { name, arguments: JSON.stringify(args) })).callId,
+    toolOutputs: () => current().events.flatMap(e => {
+      const item = e.item as { type?: string, call_id?: string, output?: string } | undefined
+      return e.type === 'conversation.item.create' && item?.type === 'function_call_output' ? [{ callId: String(item.call_id), output: String(item.output) }] : []
+    }),
+    hearCaller: (text) => { fake.transcribeInput(current(), text) },
+    notes: () => current().events.flatMap(e => {
+      const item = e.item as { type?: string, role?: string, content?: Array<{ text?: string }> } | undefined
+      return e.type === 'conversation.item.create' && item?.type === 'message' && item.role === 'user' ? [item.content?.[0]?.text ?? ''] : []
+    }),
+    eventTypes: () => current().events.map(e => e.type)
+  }
+}
+
+function liveDriver (live: FakeLive): EngineDriver {
+  let conn: FakeLiveConnection | null = null
+  const current = (): FakeLiveConnection => { if (conn === null) throw new Error('no model session yet'); return conn }
+  return {
+    engine: 'live',
+    inputRate: 16000,
+    nextSession: async () => { conn = await live.nextConnection() },
+    use: (c) => { conn = c as FakeLiveConnection },
+    callerAudio: () => concat(current().audio),
+    callTool: async (name, args) => live.callFunction(current(), name, args).callId,
+    toolOutputs: () => current().events.flatMap(e => {
+      const item = e.item as { type?: string, call_id?: string, output?: string } | undefined
+      return e.type === 'response.item.create' && item?.type === 'function_call_output' ? [{ callId: String(item.call_id), output: String(item.output) }] : []
+    }),
+    hearCaller: (text) => { live.hear(current(), text) },
+    notes: () => current().events.flatMap(e => e.type === 'session.instructions.append' ? [String(e.content)] : []),
+    eventTypes: () => current().events.map(e => e.type)
+  }
 }

@@ -100,6 +100,8 @@ test('console: a call shows live with its transcript while it runs, is hung up f
   fake.setOptions({ transcript: ANSWER_TEXT })
   await fake.respond(call.conn)
   await card.locator('li.assistant', { hasText: ANSWER_TEXT }).waitFor({ timeout: 10_000 })
+  // The cost so far, updated as responses end.
+  await page.waitForFunction((sel) => /^\$0\.0*[1-9]/.test((globalThis as any).document.querySelector(sel)?.textContent ?? ''), `.live-call[data-call-id="${call.uuid}"] .cost`, { timeout: 5000 })
   const shown = await card.locator('.duration').textContent()
   await page.waitForFunction(([sel, before]) => (globalThis as any).document.querySelector(sel)?.textContent !== before, [`.live-call[data-call-id="${call.uuid}"] .duration`, shown] as const, { timeout: 5000 })
   await shoot(page, 'live')

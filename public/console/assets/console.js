@@ -12,6 +12,7 @@ const T = {
     hangup: '切断する',
     hangingUp: '切断中…',
     waitingWords: '（発話を待っています）',
+    costSoFar: 'ここまでの料金の目安',
     inbound: '着信',
     outbound: '発信',
     softphone: 'ソフトフォン',
@@ -84,6 +85,7 @@ const T = {
     hangup: 'Hang up',
     hangingUp: 'Hanging up…',
     waitingWords: '(waiting for words)',
+    costSoFar: 'Estimated cost so far',
     inbound: 'Inbound',
     outbound: 'Outbound',
     softphone: 'Softphone',
@@ -206,8 +208,13 @@ function liveCard (call) {
   })
   return h('section', { class: 'card live-call', 'data-call-id': call.id },
     h('div', { class: 'call-head' }, badge(call.direction), h('span', { class: 'number', text: call.direction === 'outbound' ? call.to : call.from || '—' }),
-      h('span', { class: 'duration', 'data-started': call.startedAt, text: fmtDur(Date.now() - Date.parse(call.startedAt)) })),
+      h('span', { class: 'duration', 'data-started': call.startedAt, text: fmtDur(Date.now() - Date.parse(call.startedAt)) }),
+      liveCost(call)),
     list, btn)
+}
+// The running cost estimate: GPT-Live's every second of session, the Realtime engine's every response.
+function liveCost (call) {
+  return h('span', { class: 'cost muted', 'data-cost': call.id, title: t('costSoFar'), text: fmtUsd(call.costUsd ?? 0) })
 }
 function lineItem (line) {
   return h('li', { class: line.role }, h('span', { class: 'at', text: `${t(line.role)} · ${fmtAt(line.atMs)}` }), line.text)
@@ -235,6 +242,14 @@ function connect () {
   })
   es.addEventListener('start', (e) => { const c = JSON.parse(e.data); live.set(c.id, c); rerender() })
   es.addEventListener('end', (e) => { live.delete(JSON.parse(e.data).id); rerender() })
+  es.addEventListener('cost', (e) => {
+    const { id, costUsd } = JSON.parse(e.data)
+    const call = live.get(id)
+    if (call === undefined) return
+    call.costUsd = costUsd
+    const el = view() === 'live' ? main.querySelector(`[data-cost="${CSS.escape(id)}"]`) : null
+    if (el !== null) el.textContent = fmtUsd(costUsd)
+  })
   es.addEventListener('line', (e) => {
     const { id, line } = JSON.parse(e.data)
     const call = live.get(id)

@@ -7,6 +7,7 @@ import { runDoctor, formatChecks, exitCode } from '../../../lib/doctor/checks.js
 import { startFakeRealtime, waitFor, type FakeRealtime } from '../../fakes/realtime-server.js'
 import { startFakeVonage, type FakeVonage } from '../../fakes/vonage-rest.js'
 import { callRig } from '../../helpers/call-rig.js'
+import { startFakeLive } from '../../fakes/live-server.js'
 import { APP_ID, privateKey, publicKey } from '../../helpers/keys.js'
 
 const API_KEY = 'abcd1234'
@@ -137,4 +138,24 @@ test('doctor: SERVER_URL is optional: unset with inbound calls only is ✓; with
   assert.equal(exitCode(outbound), 0, out2)
   assert.match(out2, /! SERVER_URL が未設定です: 着信は動きますが、発信（POST \/connect）は使えません/)
   assert.ok(!outbound.some(c => c.status === 'fail'), out2)
+})
+
+test('doctor with OPENAI_ENGINE=live: it opens a GPT-Live session with the calls\' session.start, and tells a refusal in words', async (t) => {
+  const { realtime, vonage } = await fakes(t)
+  const live = await startFakeLive()
+  t.after(() => live.close())
+  const env = settings(realtime, vonage, { OPENAI_ENGINE: 'live', OPENAI_BASE_URL: live.baseUrl })
+  const checks = await runDoctor({ dotenvPath: false, env, timeoutMs: 5000 })
+  const out = formatChecks(checks).join('\n')
+  assert.equal(exitCode(checks), 0, out)
+  assert.match(out, /✓ GPT-Live のセッションが通話と同じ session\.start を受け付けました/)
+  assert.match(out, /OPENAI_LIVE_MODEL=gpt-live-1/)
+  await waitFor(() => live.connections[0]?.events.some(e => e.type === 'session.close') === true, 3000, 'the doctor\'s session.close')
+  assert.deepEqual(live.connections[0]!.events.map(e => e.type), ['session.start', 'session.close'], 'no audio: the model never speaks')
+  assert.equal(realtime.handshakes, 0, 'no Realtime session')
+
+  const refusing = await startFakeLive({ startError: { code: 'invalid_value', message: 'Unknown voice "nope"' } })
+  t.after(() => refusing.close())
+  const bad = formatChecks(await runDoctor({ dotenvPath: false, env: { ...env, OPENAI_BASE_URL: refusing.baseUrl }, timeoutMs: 5000 })).join('\n')
+  assert.match(bad, /✗ GPT-Live のセッションが開けないか、設定を拒否しました: GPT-Live refused session\.start: Unknown voice "nope"\n.*\n {2}→ 直し方: メッセージが示す設定（OPENAI_LIVE_MODEL、OPENAI_VOICE/)
 })
