@@ -157,6 +157,7 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
         assistantAudioMs: stats.assistantAudioMs,
         upstreamErrors: stats.upstreamErrors
       })
+      if (notes.transfers !== undefined && notes.transfers.length > 0) writer.callTransfers(session.id, notes.transfers)
       live.calls.delete(session.id)
       live.emit('end', session.id)
     }))

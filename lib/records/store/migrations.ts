@@ -52,6 +52,12 @@ CREATE TABLE call_tools (
   result text,
   PRIMARY KEY (call_id, seq)
 );`
+  },
+  {
+    version: 4,
+    name: 'warm transfers of a call (JSON text: staff rung, state, times, the briefing heard)',
+    sql: `
+ALTER TABLE calls ADD COLUMN transfers text`
   }
 ]
 
