@@ -19,9 +19,11 @@ export interface LiveCall {
   from: string
   to: string
   lines: Array<{ role: string, text: string, atMs: number }>
+  /** Staff phones rung for the call (warm transfers), as they go. */
+  transfers?: unknown[]
 }
 
-/** Calls in progress, for the console's live view; emits 'start' (LiveCall), 'line' (id, line), 'end' (id). */
+/** Calls in progress, for the console's live view; emits 'start' (LiveCall), 'line' (id, line), 'transfer' (id, transfers), 'end' (id). */
 export class LiveCalls extends EventEmitter {
   readonly calls = new Map<string, LiveCall>()
 }
@@ -137,6 +139,10 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
     })
     session.on('transcript', onLine)
     session.on('backchannel', () => { backchannels++ })
+    session.on('transfer', () => guard(() => {
+      call.transfers = session.notes.transfers ?? []
+      live.emit('transfer', session.id, call.transfers)
+    }))
     session.on('first-audio', (e: { ms: number }) => { firstAudioMs = e.ms })
     session.once('end', (stats: CallStats) => guard(() => {
       const notes = session.notes

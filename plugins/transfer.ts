@@ -86,6 +86,8 @@ async function transferPlugin (fastify: FastifyInstance): Promise<void> {
     const notes = session.notes
     notes.transfers = [...(notes.transfers ?? []), t.note]
     byToken.set(t.token, t)
+    t.onChange = (note) => { if (!session.ended) session.emit('transfer', note) }
+    session.emit('transfer', t.note)
     const base = `https://${cfg.publicHost}/transfer/${t.token}`
     const from = callerIdFor(session.call)
     const onEnd = (): void => {

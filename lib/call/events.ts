@@ -4,6 +4,7 @@
  * per-call state on the session (`session.notes`, `session.gate`), not in module globals.
  */
 import type { CallStats } from './stats.js'
+import type { TransferNote } from '../transfer/warm-transfer.js'
 
 export type Role = 'caller' | 'assistant'
 
@@ -27,6 +28,8 @@ export interface SessionEventMap {
   /** The model called a tool during response `responseId`. */
   'tool-call': [{ callId: string, name: string, arguments: string, responseId: string }]
   dtmf: [digit: string]
+  /** A staff phone rung for this call changed state (ringing, answered, accepted, declined…). */
+  transfer: [TransferNote]
   /** The call is over; stats are final. */
   end: [CallStats]
 }

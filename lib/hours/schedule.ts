@@ -167,4 +167,3 @@ export function inClosedSpan (date: string, spans: ClosedSpan[]): boolean {
 export function openAt (week: WeeklyHours, t: LocalTime): boolean {
   return week[t.weekday]!.some(r => t.minutes >= r.start && t.minutes < r.end)
 }
-

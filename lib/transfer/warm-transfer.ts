@@ -35,6 +35,8 @@ export class WarmTransfer {
   readonly note: TransferNote
   /** The staff leg's uuid: from POST /v1/calls, or from its first webhook if that came first. */
   staffUuid: string | null = null
+  /** Told on every change of `note` (the console's live view follows a ring as it goes). */
+  onChange: ((note: TransferNote) => void) | null = null
   readonly decided: Promise<Decision>
   #resolve!: (d: Decision) => void
   #decision: Decision | null = null
@@ -57,6 +59,7 @@ export class WarmTransfer {
     if (this.#decision !== null || this.note.state !== 'ringing') return
     this.note.state = 'answered'
     this.note.answeredAt = now.toISOString()
+    this.onChange?.(this.note)
   }
 
   /** False when already decided. */
@@ -66,6 +69,7 @@ export class WarmTransfer {
     this.note.state = d.state
     this.note.decidedAt = now.toISOString()
     if (d.detail !== '') this.note.detail = d.detail
+    this.onChange?.(this.note)
     this.#resolve(d)
     return true
   }

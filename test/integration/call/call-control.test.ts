@@ -4,8 +4,6 @@ import { assistantPcm24k, settled, conversationRig, type ConversationRig } from 
 import { waitFor } from '../../fakes/realtime-server.js'
 import { build } from '../../helpers/build.js'
 
-const TRANSFER_ENV = { VONAGE_TRANSFER_NUMBER: '+81312345678', VONAGE_TRANSFER_ALLOWLIST: '+81611112222, +81922223333' }
-
 function sessionTools (rig: ConversationRig): string[] {
   const update = rig.conn.events.find(e => e.type === 'session.update')!.session as { tools?: Array<{ name: string }> }
   return (update.tools ?? []).map(x => x.name)

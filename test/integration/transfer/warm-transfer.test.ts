@@ -19,7 +19,8 @@ interface Ringing {
 async function startTransfer (rig: ConversationRig, args: Record<string, unknown> = { briefing: BRIEFING, reason: 'wants a human' }, n = 1): Promise<Ringing> {
   await rig.fake.functionCall(rig.conn, { name: 'transfer_call', arguments: JSON.stringify(args), say: assistantPcm24k.subarray(0, 24000 / 4) })
   await waitFor(() => rig.vonage.created.length >= n, 8000, 'the staff phone rung')
-  const { uuid, body } = rig.vonage.created[n - 1]!
+  const { uuid } = rig.vonage.created[n - 1]!
+  const body = rig.vonage.created[n - 1]!.body as Record<string, any>
   const input = (body.ncco as Array<Record<string, any>>).find(a => a.action === 'input')!
   const path = (url: string): string => url.replace(/^https:\/\/bridge\.example\.test/, '')
   return { uuid, body, eventPath: path(body.event_url[0]), inputPath: path(input.eventUrl[0]) }
