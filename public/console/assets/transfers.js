@@ -77,20 +77,20 @@ export function transferLine (h, lang, transfers) {
   if (last.answeredAt) steps.push(`${w.answered} ${clock(last.answeredAt, lang)}`)
   if (last.decidedAt) steps.push(`${w[last.state] ?? last.state} ${clock(last.decidedAt, lang)}`)
   return h('div', { class: 'transfer-line', 'data-transfer-state': last.state },
-    h('span', { class: `badge ${STATE_CLASS[last.state] ?? ''}`, text: w[last.state] ?? last.state }), ` ${last.to} · ${steps.join(' → ')}`)
+    h('span', { class: `badge ${STATE_CLASS[last.state] ?? ''}`, text: w[last.state] ?? last.state }), ` ${w.to} ${last.to} · ${steps.join(' → ')}`)
 }
 
 /** The call detail's section: each transfer with its times, how it ended, and the briefing the staff heard. */
 export function transferSection (h, lang, transfers) {
   if (!Array.isArray(transfers) || transfers.length === 0) return []
   const w = WORDS[lang]
-  const fact = (k, v) => h('div', { class: 'fact' }, h('div', { class: 'k', text: k }), h('div', { class: 'v' }, v))
+  const fact = (k, v, wide) => h('div', { class: wide ? 'fact wide' : 'fact' }, h('div', { class: 'k', text: k }), h('div', { class: 'v' }, v))
   return [h('h2', { text: w.transfers }), ...transfers.map(x => h('section', { class: 'card transfer', 'data-transfer-state': x.state },
     h('div', { class: 'facts' },
       fact(w.to, x.to),
       fact(w.ringingAt, clock(x.ringingAt, lang)),
       fact(w.answeredAt, clock(x.answeredAt, lang) || '—'),
-      fact(w.decidedAt, h('span', {}, h('span', { class: `badge ${STATE_CLASS[x.state] ?? ''}`, text: w[x.state] ?? x.state }), ` ${clock(x.decidedAt, lang)}${x.detail ? ` · ${w.detail[x.detail] ?? x.detail}` : ''}`))),
+      fact(w.decidedAt, h('span', {}, h('span', { class: `badge ${STATE_CLASS[x.state] ?? ''}`, text: w[x.state] ?? x.state }), ` ${clock(x.decidedAt, lang)}${x.detail ? ` · ${w.detail[x.detail] ?? x.detail}` : ''}`), true)),
     h('div', { class: 'k muted', text: w.briefing }),
     h('blockquote', { class: 'briefing', text: x.briefing ?? '' })))]
 }

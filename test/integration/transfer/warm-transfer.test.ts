@@ -4,6 +4,7 @@ import { assistantPcm24k, conversationRig, settled, type ConversationRig } from 
 import { waitFor } from '../../fakes/realtime-server.js'
 import { STAFF_UNAVAILABLE_MESSAGE } from '../../../lib/tools/transfer-call.js'
 import { DECLINED_MESSAGE, NO_KEY_MESSAGE } from '../../../lib/transfer/ncco.js'
+import { embeddedDataDir } from '../records/store-backends.js'
 
 const TRANSFER_ENV = { VONAGE_TRANSFER_NUMBER: '+81312345678', VONAGE_TRANSFER_ALLOWLIST: '+81611112222, +81922223333' }
 const BRIEFING = '山田様から、明日の予約時間の変更についてのご相談です。'
@@ -184,4 +185,32 @@ test('the caller hangs up while the staff phone rings: the staff leg is hung up'
   assert.equal(record.transfers[0].state, 'cancelled')
   // The staff pressing 1 now joins no one.
   assert.equal((await rig.webhook(ring.inputPath, { uuid: ring.uuid, dtmf: { digits: '1' } })).statusCode, 404)
+})
+
+test('the call store keeps each transfer with its times and the briefing; the live view follows the ring', async (t) => {
+  const dataDir = await embeddedDataDir(t)
+  const rig = await conversationRig(t, { ...TRANSFER_ENV, DATA_DIR: dataDir })
+  assert.ok(await rig.app.callStore.opened !== null, 'the store opened')
+  const states: string[] = []
+  rig.app.callStore.live.on('transfer', (id: string, transfers: Array<{ state: string }>) => { if (id === rig.uuid) states.push(transfers.at(-1)!.state) })
+  const ring = await startTransfer(rig)
+  await rig.webhook(ring.eventPath, { uuid: ring.uuid, status: 'answered' })
+  assert.deepEqual(rig.app.callStore.live.calls.get(rig.uuid)?.transfers?.map((x: any) => x.state), ['answered'])
+  await rig.webhook(ring.inputPath, { uuid: ring.uuid, dtmf: { digits: '2', timed_out: false } })
+  await waitFor(() => rig.outputs().length === 1, 5000, 'the outcome')
+  await settled(rig.app.bridge.sessions.get(rig.uuid)!, rig.conn)
+  assert.equal((await rig.webhook('/event', { uuid: rig.uuid, status: 'completed' })).statusCode, 204)
+  assert.deepEqual(states, ['ringing', 'answered', 'declined'])
+
+  const detail = async (): Promise<any> => (await rig.app.inject({ url: `/api/calls/${rig.uuid}` })).json()
+  let call = await detail()
+  // The end is written by the next flush (250 ms): wait for that answer, not a fixed time.
+  for (const deadline = Date.now() + 10_000; call.transfers?.length !== 1 && Date.now() < deadline;) call = await detail()
+  assert.equal(call.transfers.length, 1)
+  const [x] = call.transfers
+  assert.equal(x.state, 'declined')
+  assert.equal(x.detail, 'key-2')
+  assert.equal(x.to, '+*******5678')
+  assert.ok(x.briefing.startsWith('AI受付から、お客様のお電話の転送です。山田様から'))
+  assert.ok(Date.parse(x.ringingAt) <= Date.parse(x.answeredAt) && Date.parse(x.answeredAt) <= Date.parse(x.decidedAt))
 })
