@@ -74,6 +74,7 @@ async function transferPlugin (fastify: FastifyInstance): Promise<void> {
     if (voice === null) return failure('transfers are not configured')
     if (cfg.publicHost === '') return failure('SERVER_URL is not set, so the staff phone\'s answers could not reach this server')
     if (session.ended) return failure('the call has already ended')
+    if ((session.notes.transfers ?? []).some(x => x.state === 'ringing' || x.state === 'answered')) return { ok: false, outcome: 'in-progress', reason: 'a staff phone is already ringing for this call' }
     // Checked again here: the call may have begun in hours and run past closing.
     const hours = fastify.hours
     const status = hours.status()
@@ -89,6 +90,8 @@ async function transferPlugin (fastify: FastifyInstance): Promise<void> {
     t.onChange = (note) => { if (!session.ended) session.emit('transfer', note) }
     session.emit('transfer', t.note)
     const base = `https://${cfg.publicHost}/transfer/${t.token}`
+    // On Fly, the staff leg's webhooks name this machine, which holds the caller and the transfer.
+    const m = fastify.mediaTokens.machineId !== '' ? `?m=${encodeURIComponent(fastify.mediaTokens.machineId)}` : ''
     const from = callerIdFor(session.call)
     const onEnd = (): void => {
       if (t.decide({ state: 'cancelled', detail: 'caller-hung-up' })) {
@@ -117,8 +120,8 @@ async function transferPlugin (fastify: FastifyInstance): Promise<void> {
         const call = await voice.createOutboundCall({
           to: [{ type: 'phone', number: vonageNumber(number) }],
           ...(from !== '' ? { from: { type: 'phone', number: vonageNumber(from) } } : {}),
-          ncco: staffNcco(briefing, `${base}/input`, cfg.GREETING_LANGUAGE),
-          eventUrl: [`${base}/event`],
+          ncco: staffNcco(briefing, `${base}/input${m}`, cfg.GREETING_LANGUAGE),
+          eventUrl: [`${base}/event${m}`],
           eventMethod: 'POST',
           ringingTimer: cfg.TRANSFER_RING_SECONDS,
           // A voicemail that picks up is reported (status machine) and hung up by us, never briefed.
@@ -176,4 +179,4 @@ async function transferPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.decorate('transfers', { byToken, ring, hangUpStaff })
 }
 
-export default fp(transferPlugin, { name: 'transfer', dependencies: ['config', 'vonage', 'bridge', 'hours'] })
+export default fp(transferPlugin, { name: 'transfer', dependencies: ['config', 'vonage', 'bridge', 'hours', 'media-tokens'] })

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { WarmTransfer } from '../lib/transfer/warm-transfer.js'
+import { FLY_REPLAY_HEADER, FLY_REPLAY_SRC_HEADER, flyReplayValue, placement } from '../lib/security/fly-replay.js'
 import { staffGoodbyeNcco, staffJoinNcco, DECLINED_MESSAGE, NO_KEY_MESSAGE } from '../lib/transfer/ncco.js'
 
 type Params = Record<string, unknown>
@@ -34,8 +35,17 @@ export default async function transferRoutes (fastify: FastifyInstance): Promise
   }
 
   const verify = fastify.verifyVonageWebhook
+  const machineId = fastify.mediaTokens.machineId
 
-  fastify.post('/transfer/:token/event', { preHandler: verify }, async (request, reply) => {
+  /** The machine holding the transfer (?m=) gets the request, through Fly's proxy, before any signature is used up. */
+  async function routeToHolder (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const where = placement(str((request.query as Params | undefined)?.m), machineId, request.headers[FLY_REPLAY_SRC_HEADER] !== undefined)
+    if (where.where !== 'replay') return
+    return await reply.code(409).header(FLY_REPLAY_HEADER, flyReplayValue(where.instance))
+      .send({ statusCode: 409, error: 'Conflict', message: `this transfer is held by machine ${where.instance}` })
+  }
+
+  fastify.post('/transfer/:token/event', { preValidation: routeToHolder, preHandler: verify }, async (request, reply) => {
     const found = await find(request, reply)
     if (found === null) return reply
     const { t, body } = found
@@ -51,7 +61,7 @@ export default async function transferRoutes (fastify: FastifyInstance): Promise
     return await reply.code(204).send()
   })
 
-  fastify.post('/transfer/:token/input', { preHandler: verify }, async (request, reply) => {
+  fastify.post('/transfer/:token/input', { preValidation: routeToHolder, preHandler: verify }, async (request, reply) => {
     const found = await find(request, reply)
     if (found === null) return reply
     const { t, body } = found

@@ -99,6 +99,7 @@ export function transferCallTool (o: TransferOptions): ToolDefinition<{ number?:
       switch (result.outcome) {
         case 'closed': throw new ToolError('closed', result.reason)
         case 'failed': throw new ToolError('transfer_failed', `The staff phone could not be rung (${result.reason}). Apologise to the caller and take a message (name, callback number, what it is about).`)
+        case 'in-progress': throw new ToolError('transfer_in_progress', 'A staff phone is already ringing for this call. Wait for its outcome; do not call transfer_call again.')
         case 'cancelled': return { ok: false, error: 'cancelled', message: 'The caller has left.' }
         default: return { ok: true, transferred: false, outcome: result.outcome, message: STAFF_UNAVAILABLE_MESSAGE }
       }

@@ -53,9 +53,9 @@ export interface ResponseSummary {
 /**
  * How a warm transfer ended: the staff took the call (ok), or not —
  * `closed` (outside business hours, no one rung), `declined` (the staff said no),
- * `no-answer` (no pick-up, busy, voicemail, no key), `failed` (Vonage refused), `cancelled` (the caller left).
+ * `no-answer` (no pick-up, busy, voicemail, no key), `failed` (Vonage refused), `cancelled` (the caller left), `in-progress` (a staff phone already rings for this call).
  */
-export type TransferResult = { ok: true } | { ok: false, outcome: 'closed' | 'declined' | 'no-answer' | 'failed' | 'cancelled', reason: string }
+export type TransferResult = { ok: true } | { ok: false, outcome: 'closed' | 'declined' | 'no-answer' | 'failed' | 'cancelled' | 'in-progress', reason: string }
 
 /** The call a tool runs in, and the few levers built-in tools need. */
 export interface ToolContext {

@@ -36,3 +36,12 @@ test('staff-leg webhooks: unsigned refused, unknown token or another leg refused
   assert.equal(res.json().at(-1).name, transfer.room)
   assert.deepEqual(transfer.decision, { state: 'accepted', detail: 'key-1' })
 })
+
+test('on Fly, a staff-leg webhook that reached another machine is replayed to the one holding the transfer', async (t) => {
+  const { app } = await build(t, { FLY_MACHINE_ID: '3d8d9e1b2c4f87', VONAGE_APPLICATION_ID: APP_ID, VONAGE_PRIVATE_KEY: privateKey })
+  const res = await app.inject({ method: 'POST', url: '/transfer/abc/input?m=1234abcd5678ef', payload: { uuid: 'x', dtmf: { digits: '1' } } })
+  assert.equal(res.statusCode, 409)
+  assert.equal(res.headers['fly-replay'], 'instance=1234abcd5678ef')
+  const here = await app.inject({ method: 'POST', url: '/transfer/abc/input?m=3d8d9e1b2c4f87', payload: { uuid: 'x', dtmf: { digits: '1' } } })
+  assert.equal(here.statusCode, 404, 'served here: no such transfer')
+})

@@ -62,6 +62,12 @@ test('warm transfer: one POST /v1/calls with the briefing and the DTMF input; th
   await waitFor(() => rig.conn.events.some(e => e.type === 'response.create' && String((e.response as any)?.instructions ?? '').includes('少々お待ちください')), 5000, 'a word to the caller while it rings')
   assert.equal(rig.vonage.requests.filter(r => r.method === 'PUT').length, 0, 'no cold PUT of the caller before acceptance')
   assert.equal(session.ended, false)
+  // A second transfer_call while the first rings rings no second phone.
+  const outputs = rig.outputs().length
+  await rig.fake.functionCall(rig.conn, { name: 'transfer_call', arguments: JSON.stringify({ briefing: BRIEFING }) })
+  await waitFor(() => rig.outputs().length === outputs + 1, 3000, 'the second call refused')
+  assert.equal(rig.outputs().at(-1)!.parsed.error, 'transfer_in_progress')
+  assert.equal(rig.vonage.created.length, 1)
   assert.equal(rig.conn.closedAt, null)
 
   const accepted = await rig.webhook(ring.inputPath, { uuid: ring.uuid, conversation_uuid: 'CON-staff', dtmf: { digits: '1', timed_out: false }, speech: { results: [] } })
