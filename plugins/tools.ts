@@ -122,7 +122,7 @@ async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
       const { callId: toolCallId, name, arguments: argText, responseId } = call
       if (toolCallId === '' || seen.has(toolCallId)) return
       seen.add(toolCallId)
-      const ctl: { silent: boolean, ending: string | null } = { silent: false, ending: null }
+      const ctl: { silent: boolean, ending: string | null, handedOver: boolean } = { silent: false, ending: null, handedOver: false }
       const ctx: Omit<ToolContext, 'signal'> = {
         call: { ...session.call, id: session.id },
         toolCallId,
@@ -131,6 +131,7 @@ async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
         played: async () => { await bounded(session.whenPlayed(), PLAYBACK_MAX_MS) },
         noReply: () => { ctl.silent = true },
         endCall: (reason) => { ctl.ending = reason },
+        handOver: () => { ctl.handedOver = true },
         transfer: async (number, o) => await fastify.transfers.ring(session, number, o, log)
       }
       gate.hold()
@@ -151,6 +152,8 @@ async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
         if (notes.tools.length < MAX_TOOL_USES_RECORDED) notes.tools.push({ name: name.slice(0, 64), ok: result.ok, ms: result.ms, ...(result.error !== undefined ? { error: result.error.code } : {}) })
         if (result.ok) log.info({ tool: name, toolCallId, ms: result.ms }, 'tool call done')
         else log.warn({ tool: name.slice(0, 64), toolCallId, ms: result.ms, error: result.error?.code, message: result.error?.message }, 'tool call failed: the model is told')
+        // Put through to a person: the model's part is over, once this tool's use is in the notes the record reads.
+        if (ctl.handedOver) session.end('ended')
         if (session.ended) return
         session.engine.sendToolResult(toolCallId, result.output, false)
         // While the call is being ended or handed over, the model gets its answer but is not asked to speak again.

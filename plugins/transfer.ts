@@ -16,7 +16,7 @@ export interface Transfers {
   /**
    * Rings `number` for the caller of `session` and resolves once the staff
    * has decided (or could not be reached). On acceptance the caller's leg is
-   * moved into the staff's conversation and the session is ended.
+   * moved into the staff's conversation (the tool then hands the call over).
    */
   ring: (session: CallSession, number: string, o: { briefing: string, reason: string }, log: FastifyBaseLogger) => Promise<TransferResult>
   /** Hangs up a staff leg (a machine answered, the caller left, the ring outlived its time). */
@@ -171,8 +171,8 @@ async function transferPlugin (fastify: FastifyInstance): Promise<void> {
     const notes = session.notes
     notes.outcome = 'transferred'
     notes.outcomeDetail = { destination: t.note.to, takenBy: t.note.to, transfer: 'warm' }
-    log.info({ destination: t.note.to }, 'transfer: the staff took the call: closing the model session')
-    session.end('ended')
+    // The tool closes the model's session once its use is recorded (ToolContext.handOver).
+    log.info({ destination: t.note.to }, 'transfer: the staff took the call: the caller is put through')
     return { ok: true }
   }
 

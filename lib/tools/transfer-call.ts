@@ -94,6 +94,7 @@ export function transferCallTool (o: TransferOptions): ToolDefinition<{ number?:
       const result = await ctx.transfer(dest.number, { briefing: args.briefing, reason: args.reason ?? '' })
       if (result.ok) {
         ctx.noReply()
+        ctx.handOver()
         return { ok: true, transferred: true }
       }
       switch (result.outcome) {

@@ -76,9 +76,11 @@ export interface ToolContext {
   endCall: (reason: string) => void
   /**
    * Warm transfer: rings `number` (E.164) with `briefing` while the caller stays on the line, and
-   * resolves once the staff has decided; on acceptance the caller is put through and the model's session closed.
+   * resolves once the staff has decided; on acceptance (ok) the caller has been put through: call handOver().
    */
   transfer: (number: string, o: { briefing: string, reason: string }) => Promise<TransferResult>
+  /** The caller is with someone else now: the model's session is closed once this tool has returned. */
+  handOver: () => void
 }
 
 /** A failure meant for the model: `code` is stable, `message` says what to do. */

@@ -84,6 +84,7 @@ test('warm transfer: one POST /v1/calls with the briefing and the DTMF input; th
 
   const record = await callRecord(rig)
   assert.equal(record.outcome, 'transferred')
+  assert.deepEqual(record.tools.map((x: { name: string, ok: boolean }) => [x.name, x.ok]), [['transfer_call', false], ['transfer_call', true]], 'the refused second call, then the transfer')
   assert.deepEqual(record.outcomeDetail, { destination: '+*******2222', takenBy: '+*******2222', transfer: 'warm' })
   const [note] = record.transfers
   assert.equal(note.state, 'accepted')
