@@ -10,7 +10,7 @@ const str = (v: unknown): string => typeof v === 'string' ? v : typeof v === 'nu
 /** Statuses of the staff leg that mean nobody will take the call. */
 const NOT_REACHED = new Set(['timeout', 'unanswered', 'busy', 'rejected', 'failed', 'cancelled'])
 
-export const CALLER_GONE_MESSAGE = 'お客様との通話はすでに終了しました。失礼いたします。'
+export const CALLER_GONE_MESSAGE = 'お客様との通話はすでに終了しています。失礼いたします。'
 
 /**
  * The staff leg's webhooks (warm transfer, plugins/transfer.ts). Each URL

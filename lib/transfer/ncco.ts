@@ -10,8 +10,8 @@ export const BRIEFING_MAX_CHARS = 200
 
 export const BRIEFING_PROMPT = 'おつなぎする場合は1を、お断りする場合は2を押してください。'
 export const ACCEPTED_MESSAGE = 'おつなぎします。'
-export const DECLINED_MESSAGE = '承知しました。お客様には、こちらから伝言をお預かりします。失礼いたします。'
-export const NO_KEY_MESSAGE = '操作がなかったため、お客様には伝言をお預かりします。失礼いたします。'
+export const DECLINED_MESSAGE = '承知しました。お客様にはAIがご伝言を伺います。失礼いたします。'
+export const NO_KEY_MESSAGE = '操作が確認できなかったため、お客様にはAIがご伝言を伺います。失礼いたします。'
 
 export type NccoAction = Record<string, unknown>
 
@@ -23,7 +23,7 @@ export function briefingText (briefing: string, reason: string, callerLast4: str
   const said = (briefing.trim() !== '' ? briefing : reason).replace(/[<>&\s]+/g, ' ').trim().slice(0, BRIEFING_MAX_CHARS)
   const who = callerLast4 !== '' ? `お電話番号の末尾は${callerLast4}です。` : ''
   const what = said !== '' ? said : 'ご用件は伺えていません。'
-  return `AI受付から、お客様のお電話の転送です。${what}${/[。.!?！？]$/.test(what) ? '' : '。'}${who}${BRIEFING_PROMPT}`
+  return `AI受付です。お客様からお電話です。${what}${/[。.!?！？]$/.test(what) ? '' : '。'}${who}${BRIEFING_PROMPT}`
 }
 
 /** The staff leg's NCCO (inline in POST /v1/calls): the briefing, interruptible by a key, then one digit. */

@@ -218,6 +218,6 @@ test('the call store keeps each transfer with its times and the briefing; the li
   assert.equal(x.state, 'declined')
   assert.equal(x.detail, 'key-2')
   assert.equal(x.to, '+*******5678')
-  assert.ok(x.briefing.startsWith('AI受付から、お客様のお電話の転送です。山田様から'))
+  assert.ok(x.briefing.startsWith('AI受付です。お客様からお電話です。山田様から'))
   assert.ok(Date.parse(x.ringingAt) <= Date.parse(x.answeredAt) && Date.parse(x.answeredAt) <= Date.parse(x.decidedAt))
 })
