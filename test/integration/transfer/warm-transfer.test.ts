@@ -196,7 +196,8 @@ test('the caller hangs up while the staff phone rings: the staff leg is hung up'
 
 test('the call store keeps each transfer with its times and the briefing; the live view follows the ring', async (t) => {
   const dataDir = await embeddedDataDir(t)
-  const rig = await conversationRig(t, { ...TRANSFER_ENV, DATA_DIR: dataDir })
+  // The embedded store may take seconds to open on a busy machine: no idle check-in or goodbye meanwhile.
+  const rig = await conversationRig(t, { ...TRANSFER_ENV, DATA_DIR: dataDir, IDLE_PROMPT_SECONDS: 0 })
   assert.ok(await rig.app.callStore.opened !== null, 'the store opened')
   const states: string[] = []
   rig.app.callStore.live.on('transfer', (id: string, transfers: Array<{ state: string }>) => { if (id === rig.uuid) states.push(transfers.at(-1)!.state) })
