@@ -22,6 +22,9 @@ test('console: a warm transfer shows live as it rings and is accepted, the detai
   const dataDir = await embeddedDataDir(t)
   // No check-in and goodbye on silence: a slow browser start must not find the call already hung up.
   const rig = await conversationRig(t, { VONAGE_TRANSFER_NUMBER: '+81312345678', DATA_DIR: dataDir, IDLE_PROMPT_SECONDS: 0 })
+  // Vonage streams even silence; without it the call would end after CALLER_SILENCE_MS while the browser starts.
+  void rig.media.stream(new Int16Array(rig.media.rate), { loop: true })
+  t.after(() => rig.media.stop())
   assert.ok(await rig.app.callStore.opened !== null)
   const profile = mkdtempSync(join(tmpdir(), 'console-transfer-'))
   t.after(() => rmSync(profile, { recursive: true, force: true }))
@@ -47,7 +50,9 @@ test('console: a warm transfer shows live as it rings and is accepted, the detai
   const next = rig.fake.nextConnection()
   const ncco = await rig.answer({ uuid: outUuid, from: '815031023332', to: '819011112222' }, '/answer')
   const outConn = await next
-  await rig.dial(ncco)
+  const outMedia = await rig.dial(ncco)
+  void outMedia.stream(new Int16Array(outMedia.rate), { loop: true })
+  t.after(() => outMedia.stop())
   rig.fake.transcribeInput(outConn, 'はい、山田です。')
   const outLine = page.locator(`.live-call[data-call-id="${outUuid}"] li.caller`)
   await outLine.waitFor({ timeout: 30_000 })
@@ -59,7 +64,7 @@ test('console: a warm transfer shows live as it rings and is accepted, the detai
 
   // The ring, live: ringing → picked up.
   await rig.fake.functionCall(rig.conn, { name: 'transfer_call', arguments: JSON.stringify({ briefing: BRIEFING }) })
-  await waitFor(() => rig.vonage.created.length === 1, 8000, 'the staff rung')
+  await waitFor(() => rig.vonage.created.length === 1, 20_000, 'the staff rung')
   const { uuid: staff, body } = rig.vonage.created[0]!
   const path = (u: string): string => u.replace(/^https:\/\/bridge\.example\.test/, '')
   const eventPath = path((body.event_url as string[])[0]!)

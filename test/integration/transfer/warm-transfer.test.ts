@@ -19,7 +19,7 @@ interface Ringing {
 /** The model calls transfer_call; resolves with the staff leg Vonage was asked to ring. */
 async function startTransfer (rig: ConversationRig, args: Record<string, unknown> = { briefing: BRIEFING, reason: 'wants a human' }, n = 1): Promise<Ringing> {
   await rig.fake.functionCall(rig.conn, { name: 'transfer_call', arguments: JSON.stringify(args), say: assistantPcm24k.subarray(0, 24000 / 4) })
-  await waitFor(() => rig.vonage.created.length >= n, 8000, 'the staff phone rung')
+  await waitFor(() => rig.vonage.created.length >= n, 20_000, 'the staff phone rung')
   const { uuid } = rig.vonage.created[n - 1]!
   const body = rig.vonage.created[n - 1]!.body as Record<string, any>
   const input = (body.ncco as Array<Record<string, any>>).find(a => a.action === 'input')!
@@ -198,6 +198,9 @@ test('the call store keeps each transfer with its times and the briefing; the li
   const dataDir = await embeddedDataDir(t)
   // The embedded store may take seconds to open on a busy machine: no idle check-in or goodbye meanwhile.
   const rig = await conversationRig(t, { ...TRANSFER_ENV, DATA_DIR: dataDir, IDLE_PROMPT_SECONDS: 0 })
+  // Vonage streams even silence; without it the call would end after CALLER_SILENCE_MS while the store opens.
+  void rig.media.stream(new Int16Array(rig.media.rate), { loop: true })
+  t.after(() => rig.media.stop())
   assert.ok(await rig.app.callStore.opened !== null, 'the store opened')
   const states: string[] = []
   rig.app.callStore.live.on('transfer', (id: string, transfers: Array<{ state: string }>) => { if (id === rig.uuid) states.push(transfers.at(-1)!.state) })
