@@ -7,6 +7,8 @@ import webhookAuthPlugin from './plugins/webhook-auth.js'
 import mediaTokensPlugin from './plugins/media-tokens.js'
 import callsPlugin from './plugins/calls.js'
 import bridgePlugin from './plugins/bridge.js'
+import hoursPlugin from './plugins/hours.js'
+import transferPlugin from './plugins/transfer.js'
 import toolsPlugin from './plugins/tools.js'
 import dtmfPlugin from './plugins/dtmf.js'
 import callRecordsPlugin from './plugins/call-records.js'
@@ -21,6 +23,7 @@ import mediaRoutes from './routes/media.js'
 import softphoneRoutes from './routes/softphone.js'
 import consoleRoutes from './routes/console.js'
 import apiRoutes from './routes/api.js'
+import transferRoutes from './routes/transfer.js'
 import { loggerOptions } from './lib/log/logger.js'
 
 export interface AppOptions {
@@ -52,6 +55,8 @@ export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance>
   await app.register(mediaTokensPlugin)
   await app.register(callsPlugin)
   await app.register(bridgePlugin)
+  await app.register(hoursPlugin)
+  await app.register(transferPlugin)
   await app.register(toolsPlugin)
   await app.register(dtmfPlugin)
   await app.register(callRecordsPlugin)
@@ -66,5 +71,6 @@ export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance>
   await app.register(softphoneRoutes)
   await app.register(consoleRoutes)
   await app.register(apiRoutes)
+  await app.register(transferRoutes)
   return app
 }

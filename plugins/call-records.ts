@@ -61,7 +61,7 @@ async function callRecordsPlugin (fastify: FastifyInstance): Promise<void> {
         const notes = session.notes
         recorder.cachedAudio = stats.usage.inputCachedAudioTokens
         recorder.cachedText = stats.usage.inputCachedTextTokens
-        const record = buildCallRecord({ stats, call: session.call, recorder, outcome: notes.outcome, outcomeDetail: notes.outcomeDetail, tools: notes.tools, prices, transcription })
+        const record = buildCallRecord({ stats, call: session.call, recorder, outcome: notes.outcome, outcomeDetail: notes.outcomeDetail, tools: notes.tools, transfers: notes.transfers, prices, transcription })
         const logged = cfg.LOG_TRANSCRIPTS ? record : { ...record, transcript: undefined }
         log.info({ record: logged }, 'call record')
         sender?.send(record.callId, record)

@@ -23,9 +23,11 @@ export interface LiveCall {
   lines: Array<{ role: string, text: string, atMs: number }>
   /** Estimated cost so far, USD (GPT-Live: per second of session; Realtime: per response). */
   costUsd: number
+  /** Staff phones rung for the call (warm transfers), as they go. */
+  transfers?: unknown[]
 }
 
-/** Calls in progress, for the console's live view; emits 'start' (LiveCall), 'line' (id, line), 'cost' (id, costUsd), 'end' (id). */
+/** Calls in progress, for the console's live view; emits 'start' (LiveCall), 'line' (id, line), 'cost' (id, costUsd), 'transfer' (id, transfers), 'end' (id). */
 export class LiveCalls extends EventEmitter {
   readonly calls = new Map<string, LiveCall>()
 }
@@ -177,6 +179,10 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
       live.emit('cost', session.id, costUsd)
     }))
     session.on('backchannel', () => { backchannels++ })
+    session.on('transfer', () => guard(() => {
+      call.transfers = session.notes.transfers ?? []
+      live.emit('transfer', session.id, call.transfers)
+    }))
     session.on('first-audio', (e: { ms: number }) => { firstAudioMs = e.ms })
     // Before the other listeners (and the 'call ended' log line): once a call is said to have ended, its record is on disk.
     session.prependOnceListener('end', (stats: CallStats) => guard(() => {
@@ -198,6 +204,7 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
         assistantAudioMs: stats.assistantAudioMs,
         upstreamErrors: stats.upstreamErrors
       })
+      if (notes.transfers !== undefined && notes.transfers.length > 0) writer.callTransfers(session.id, notes.transfers)
       live.calls.delete(session.id)
       live.emit('end', session.id)
       // Its end is in the journal already; written to the database now rather than at the next tick of the timer.

@@ -2,9 +2,8 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Voice } from '@vonage/voice'
 import type { CallSession } from '../lib/call/session.js'
-import type { CallContext } from '../lib/realtime/session-update.js'
 import { ConfigError } from '../lib/config/schema.js'
-import { maskNumber, registerSecrets } from '../lib/log/logger.js'
+import { registerSecrets } from '../lib/log/logger.js'
 import { webhookKey } from '../lib/security/hmac.js'
 import { isClosing } from '../lib/call/notes.js'
 import { classifyVonageError } from '../lib/vonage/errors.js'
@@ -13,7 +12,7 @@ import { errorOutput, runToolCall, type ToolCallResult } from '../lib/tools/run.
 import { builtInTools, BUILT_IN_TOOL_NAMES } from '../lib/tools/index.js'
 import { parseNumberList } from '../lib/tools/transfer-call.js'
 import { loadToolsFile, webhookTool, ToolsFileError, type CustomToolSpec } from '../lib/tools/webhook-tools.js'
-import type { ToolContext, TransferResult } from '../lib/tools/types.js'
+import type { ToolContext } from '../lib/tools/types.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,9 +39,6 @@ async function bounded<T> (p: Promise<T>, ms: number): Promise<T | undefined> {
   }
 }
 
-/** Vonage wants E.164 digits without the plus. */
-const vonageNumber = (n: string): string => n.replace(/[^\d]/g, '')
-
 async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
   const cfg = fastify.config
   registerSecrets([cfg.TOOLS_WEBHOOK_SECRET])
@@ -55,7 +51,7 @@ async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
     fastify.log.warn({ missing: fastify.vonage.missing }, 'a transfer destination is set but the Vonage API is not configured (VONAGE_APPLICATION_ID and the private key): transfer_call is not offered')
   }
   const transfer = transferWanted && voice !== null
-    ? { defaultNumber: cfg.VONAGE_TRANSFER_NUMBER, allowlist, apiTimeoutMs: cfg.VONAGE_API_TIMEOUT_MS }
+    ? { defaultNumber: cfg.VONAGE_TRANSFER_NUMBER, allowlist, apiTimeoutMs: cfg.VONAGE_API_TIMEOUT_MS, ringSeconds: cfg.TRANSFER_RING_SECONDS }
     : null
   for (const tool of builtInTools({ transfer })) registry.add(tool)
 
@@ -82,40 +78,6 @@ async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
   }
   fastify.log.info({ tools: registry.names() }, 'tools offered to the model')
   fastify.decorate('toolRegistry', registry)
-
-  /** The number the caller sees: ours (the number dialled, or our caller id), else VONAGE_OUTBOUND_FROM. */
-  function callerIdFor (call: CallContext): string {
-    const ours = call.direction === 'inbound' ? call.to : call.direction === 'outbound' ? call.from : undefined
-    return ours !== undefined && ours !== '' ? ours : cfg.VONAGE_OUTBOUND_FROM
-  }
-
-  async function transferCall (session: CallSession, number: string, log: FastifyInstance['log']): Promise<TransferResult> {
-    if (session.call.direction === 'softphone') return { ok: false, reason: 'this is a browser test call, which cannot be transferred' }
-    if (voice === null) return { ok: false, reason: 'transfers are not configured' }
-    if (session.ended) return { ok: false, reason: 'the call has already ended' }
-    const from = callerIdFor(session.call)
-    const connect = {
-      action: 'connect',
-      endpoint: [{ type: 'phone', number: vonageNumber(number) }],
-      ...(from !== '' ? { from: vonageNumber(from) } : {})
-    }
-    try {
-      await voice.transferCallWithNCCO(session.id, [connect] as unknown as Parameters<Voice['transferCallWithNCCO']>[1])
-    } catch (err) {
-      const f = await classifyVonageError(err)
-      log.warn({ destination: maskNumber(number), failure: f ?? { kind: 'unexpected' }, ...(f === null ? { err } : {}) }, 'transfer failed: telling the model')
-      const reason = f === null
-        ? 'an unexpected error'
-        : f.kind === 'timeout' ? 'Vonage did not answer in time' : f.kind === 'unreachable' ? 'Vonage could not be reached' : `Vonage refused it, HTTP ${f.status}`
-      return { ok: false, reason }
-    }
-    const notes = session.notes
-    notes.outcome = 'transferred'
-    notes.outcomeDetail = { destination: maskNumber(number) }
-    log.info({ destination: maskNumber(number) }, 'call transferred: closing the model session')
-    session.end('ended')
-    return { ok: true }
-  }
 
   async function hangUp (session: CallSession, log: FastifyInstance['log']): Promise<void> {
     if (session.call.direction !== 'softphone' && voice !== null) {
@@ -160,7 +122,7 @@ async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
       const { callId: toolCallId, name, arguments: argText, responseId } = call
       if (toolCallId === '' || seen.has(toolCallId)) return
       seen.add(toolCallId)
-      const ctl: { silent: boolean, ending: string | null } = { silent: false, ending: null }
+      const ctl: { silent: boolean, ending: string | null, handedOver: boolean } = { silent: false, ending: null, handedOver: false }
       const ctx: Omit<ToolContext, 'signal'> = {
         call: { ...session.call, id: session.id },
         toolCallId,
@@ -169,7 +131,8 @@ async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
         played: async () => { await bounded(session.whenPlayed(), PLAYBACK_MAX_MS) },
         noReply: () => { ctl.silent = true },
         endCall: (reason) => { ctl.ending = reason },
-        transfer: async (number) => await transferCall(session, number, log)
+        handOver: () => { ctl.handedOver = true },
+        transfer: async (number, o) => await fastify.transfers.ring(session, number, o, log)
       }
       gate.hold()
       try {
@@ -189,6 +152,8 @@ async function toolsPlugin (fastify: FastifyInstance): Promise<void> {
         if (notes.tools.length < MAX_TOOL_USES_RECORDED) notes.tools.push({ name: name.slice(0, 64), ok: result.ok, ms: result.ms, ...(result.error !== undefined ? { error: result.error.code } : {}) })
         if (result.ok) log.info({ tool: name, toolCallId, ms: result.ms }, 'tool call done')
         else log.warn({ tool: name.slice(0, 64), toolCallId, ms: result.ms, error: result.error?.code, message: result.error?.message }, 'tool call failed: the model is told')
+        // Put through to a person: the model's part is over, once this tool's use is in the notes the record reads.
+        if (ctl.handedOver) session.end('ended')
         if (session.ended) return
         session.engine.sendToolResult(toolCallId, result.output, false)
         // While the call is being ended or handed over, the model gets its answer but is not asked to speak again.
@@ -209,4 +174,4 @@ function refused (code: string, message: string): ToolCallResult {
   return { ok: false, output: errorOutput(code, message), error: { code, message }, ms: 0 }
 }
 
-export default fp(toolsPlugin, { name: 'tools', dependencies: ['config', 'bridge', 'vonage'] })
+export default fp(toolsPlugin, { name: 'tools', dependencies: ['config', 'bridge', 'vonage', 'transfer'] })

@@ -74,6 +74,9 @@ export default async function nccoRoutes (fastify: FastifyInstance): Promise<voi
         else if (Object.keys(extra).length > 0) call.extra = extra
       }
     }
+    // Business hours at the answer webhook: the model knows them, and after hours that no one can be rung.
+    const hours = fastify.hours.instructions()
+    if (hours.length > 0) call.notes = hours
     const admission = fastify.calls.admission()
     // Only a request Vonage signed may have the greeting prepared before the caller is connected.
     const session = admission === 'ok' ? fastify.bridge.startCall(uuid, call, { greetEarly: request.vonageVerified }) : null
@@ -87,7 +90,8 @@ export default async function nccoRoutes (fastify: FastifyInstance): Promise<voi
       callId: uuid,
       token: fastify.mediaTokens.issue(uuid),
       rate: cfg.VONAGE_AUDIO_RATE,
-      greeting: cfg.GREETING_TEXT,
+      // The person we call did not call us: never the inbound greeting.
+      greeting: direction === 'outbound' ? cfg.OUTBOUND_GREETING_TEXT : cfg.GREETING_TEXT,
       language: cfg.GREETING_LANGUAGE,
       signedHandshake: cfg.VONAGE_SIGNATURE_SECRET !== ''
     }))

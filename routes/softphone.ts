@@ -84,6 +84,9 @@ export default async function softphoneRoutes (fastify: FastifyInstance): Promis
     }
     const id = randomUUID()
     const call: CallContext = { direction: 'softphone' }
+    // A test call hears what a caller would about the business hours.
+    const hours = fastify.hours.instructions()
+    if (hours.length > 0) call.notes = hours
     // The visitor passed the softphone's own access check: the greeting may be prepared at once.
     const session = fastify.bridge.startCall(id, call, { greetEarly: true })
     if (session === null) {

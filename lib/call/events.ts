@@ -4,6 +4,7 @@
  * per-call state on the session (`session.notes`, `session.gate`), not in module globals.
  */
 import type { CallStats, Usage } from './stats.js'
+import type { TransferNote } from '../transfer/warm-transfer.js'
 
 export type Role = 'caller' | 'assistant'
 
@@ -29,6 +30,8 @@ export interface SessionEventMap {
   dtmf: [digit: string]
   /** The call's usage changed (a response ended, the session's billed seconds grew): for a running cost. */
   usage: [Usage]
+  /** A staff phone rung for this call changed state (ringing, answered, accepted, declined…). */
+  transfer: [TransferNote]
   /** The call is over; stats are final. */
   end: [CallStats]
 }

@@ -1,3 +1,5 @@
+import type { TransferNote } from '../transfer/warm-transfer.js'
+
 /**
  * What extensions learn about a call that CallSession does not track, kept on
  * the session (`session.notes`) for the call record: how it ended from the
@@ -25,6 +27,8 @@ export interface CallNotes {
   /** e.g. the reason the model gave, or the masked transfer destination. */
   outcomeDetail?: Record<string, string>
   tools: ToolUse[]
+  /** Staff phones rung for this call (warm transfers), in order. */
+  transfers?: TransferNote[]
 }
 
 /** The call is being ended or handed over on purpose: DTMF and new tool runs are moot. */

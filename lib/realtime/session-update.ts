@@ -10,7 +10,13 @@ export interface CallContext {
   to?: string
   /** Caller-supplied context of an outbound call (POST /connect `context`). */
   extra?: Record<string, unknown>
+  /** Lines the bridge adds to the model's instructions for this call (e.g. business hours, lib/hours). */
+  notes?: string[]
 }
+
+/** An outbound call: the model placed it, so it does not thank the other party for calling. */
+export const OUTBOUND_INSTRUCTIONS = '- こちらから相手に電話をかけています。相手が出たら、まず名乗ってから用件を簡潔に伝えてください。「お電話ありがとうございます」とは言わないでください。 / ' +
+  'We placed this call: the other party picked up. Introduce yourself and say why you are calling; do not thank them for calling.'
 
 export interface SessionSettings {
   persona: string
@@ -54,9 +60,13 @@ export function describeCall (c: CallContext): string {
   const lines = ['', '# この通話について / About this call']
   const dir = { inbound: '着信（相手からの電話）/ inbound', outbound: '発信（こちらからの電話）/ outbound', softphone: 'ブラウザのテスト通話 / browser test call' }[c.direction]
   lines.push(`- 種類 / direction: ${dir}`)
-  if (c.from !== undefined && c.from !== '') lines.push(`- 発信者番号 / caller: 末尾 ${maskNumber(c.from).slice(-4)}`)
-  if (c.to !== undefined && c.to !== '') lines.push(`- 着信番号 / called: 末尾 ${maskNumber(c.to).slice(-4)}`)
-  if (c.extra !== undefined && Object.keys(c.extra).length > 0) lines.push(`- 用件などの情報 / context: ${JSON.stringify(c.extra)}`)
+  // On our outbound calls `from` is our own number and `to` the person we called.
+  const outbound = c.direction === 'outbound'
+  if (c.from !== undefined && c.from !== '') lines.push(`- ${outbound ? 'こちらの番号 / our number' : '発信者番号 / caller'}: 末尾 ${maskNumber(c.from).slice(-4)}`)
+  if (c.to !== undefined && c.to !== '') lines.push(`- ${outbound ? '相手の番号 / the other party' : '着信番号 / called'}: 末尾 ${maskNumber(c.to).slice(-4)}`)
+  if (c.direction === 'outbound') lines.push(OUTBOUND_INSTRUCTIONS)
+  if (c.extra !== undefined && Object.keys(c.extra).length > 0) lines.push(`- ${c.direction === 'outbound' ? 'この電話の用件' : '用件などの情報'} / context: ${JSON.stringify(c.extra)}`)
+  for (const note of c.notes ?? []) lines.push(note)
   return lines.join('\n')
 }
 

@@ -2,6 +2,7 @@ import type { CallStats, EndReason, Usage } from '../call/stats.js'
 import type { CallContext } from '../realtime/session-update.js'
 import { maskNumber } from '../log/logger.js'
 import type { Outcome, ToolUse } from '../call/notes.js'
+import type { TransferNote } from '../transfer/warm-transfer.js'
 
 /** USD per 1M tokens (PRICE_* settings). */
 export interface Prices {
@@ -64,6 +65,8 @@ export interface CallRecord {
   cost: Cost
   audio: { callerMs: number, assistantMs: number, connectToFirstAudioMs: number | null }
   upstreamErrors: number
+  /** Staff phones rung (warm transfers): how each went, with times and the briefing heard. */
+  transfers?: TransferNote[]
   /** Caller audio transcribed and its estimated cost (not in cost.total: billed per minute, not per token). */
   transcription?: { model: string, minutes: number, usdPerMinute: number, cost: number }
 }
@@ -193,6 +196,7 @@ export interface RecordInput {
   outcome?: Outcome
   outcomeDetail?: Record<string, string>
   tools: ToolUse[]
+  transfers?: TransferNote[]
   prices: Prices
   /** The transcription model and its price per minute of caller audio (lib/records/prices.ts); none when transcription is off. */
   transcription?: { model: string, perMinute: number } | null
@@ -231,6 +235,7 @@ export function buildCallRecord (i: RecordInput): CallRecord {
     upstreamErrors: stats.upstreamErrors
   }
   if (i.outcomeDetail !== undefined && Object.keys(i.outcomeDetail).length > 0) record.outcomeDetail = i.outcomeDetail
+  if (i.transfers !== undefined && i.transfers.length > 0) record.transfers = i.transfers
   if (i.transcription != null) {
     const minutes = stats.callerAudioMs / 60_000
     record.transcription = { model: i.transcription.model, minutes: round6(minutes), usdPerMinute: i.transcription.perMinute, cost: round6(minutes * i.transcription.perMinute) }

@@ -50,7 +50,12 @@ export interface ResponseSummary {
   spoke: boolean
 }
 
-export type TransferResult = { ok: true } | { ok: false, reason: string }
+/**
+ * How a warm transfer ended: the staff took the call (ok), or not —
+ * `closed` (outside business hours, no one rung), `declined` (the staff said no),
+ * `no-answer` (no pick-up, busy, voicemail, no key), `failed` (Vonage refused), `cancelled` (the caller left), `in-progress` (a staff phone already rings for this call).
+ */
+export type TransferResult = { ok: true } | { ok: false, outcome: 'closed' | 'declined' | 'no-answer' | 'failed' | 'cancelled' | 'in-progress', reason: string }
 
 /** The call a tool runs in, and the few levers built-in tools need. */
 export interface ToolContext {
@@ -69,8 +74,13 @@ export interface ToolContext {
   noReply: () => void
   /** Hang up once the model's goodbye has played: now if it was already said, else after the next response. */
   endCall: (reason: string) => void
-  /** Transfers the caller to `number` (E.164) through Vonage; on success the model's session is closed. */
-  transfer: (number: string) => Promise<TransferResult>
+  /**
+   * Warm transfer: rings `number` (E.164) with `briefing` while the caller stays on the line, and
+   * resolves once the staff has decided; on acceptance (ok) the caller has been put through: call handOver().
+   */
+  transfer: (number: string, o: { briefing: string, reason: string }) => Promise<TransferResult>
+  /** The caller is with someone else now: the model's session is closed once this tool has returned. */
+  handOver: () => void
 }
 
 /** A failure meant for the model: `code` is stable, `message` says what to do. */

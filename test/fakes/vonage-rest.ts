@@ -56,6 +56,8 @@ export interface FakeVonage {
   url: string
   requests: RecordedRequest[]
   applications: Map<string, Record<string, unknown>>
+  /** Calls created with POST /v1/calls, with the uuid the fake gave each. */
+  created: Array<{ uuid: string, body: Record<string, unknown> }>
   /** Answer the next matching request(s) with a Vonage-style error. */
   fail: (failure: ScriptedFailure) => void
   /** Hold the next matching request(s) before answering. */
@@ -126,6 +128,7 @@ export async function startFakeVonage (opts: FakeVonageOptions): Promise<FakeVon
   const apiSecret = opts.apiSecret ?? 'fake-api-secret'
   const applications = new Map(Object.entries(structuredClone(opts.applications ?? {})))
   const requests: RecordedRequest[] = []
+  const created: FakeVonage['created'] = []
   const failures: ScriptedFailure[] = []
   const delays: ScriptedDelay[] = []
   const timers = new Set<NodeJS.Timeout>()
@@ -182,12 +185,28 @@ export async function startFakeVonage (opts: FakeVonageOptions): Promise<FakeVon
     }
 
     if (method === 'POST' && path === '/v1/calls') {
-      const call = body as { to?: Array<{ number?: unknown }>, answer_url?: unknown, ncco?: unknown } | undefined
+      const call = body as { to?: Array<{ number?: unknown }>, answer_url?: unknown, ncco?: unknown, ringing_timer?: unknown, machine_detection?: unknown, event_url?: unknown } | undefined
       if (!Array.isArray(call?.to) || call.to.length === 0 || (call.answer_url === undefined && call.ncco === undefined)) {
         send(res, 400, { type: `${ERROR_TYPE}#validation`, title: 'Bad Request', detail: 'to and answer_url (or ncco) are required' })
         return
       }
-      send(res, 201, { uuid: randomUUID(), status: 'started', direction: 'outbound', conversation_uuid: `CON-${randomUUID()}` })
+      // The documented bounds of the fields the bridge sends (Voice API reference, createCall).
+      const problem = call.ncco !== undefined && (!Array.isArray(call.ncco) || call.ncco.some(a => typeof (a as { action?: unknown })?.action !== 'string'))
+        ? 'ncco must be an array of actions'
+        : call.ringing_timer !== undefined && !(Number.isInteger(call.ringing_timer) && (call.ringing_timer as number) >= 1 && (call.ringing_timer as number) <= 120)
+          ? 'ringing_timer must be an integer from 1 to 120'
+          : call.machine_detection !== undefined && call.machine_detection !== 'continue' && call.machine_detection !== 'hangup'
+            ? 'machine_detection must be continue or hangup'
+            : call.event_url !== undefined && (!Array.isArray(call.event_url) || call.event_url.some(u => typeof u !== 'string'))
+              ? 'event_url must be an array of URLs'
+              : null
+      if (problem !== null) {
+        send(res, 400, { type: `${ERROR_TYPE}#validation`, title: 'Bad Request', detail: problem })
+        return
+      }
+      const uuid = randomUUID()
+      created.push({ uuid, body: body as Record<string, unknown> })
+      send(res, 201, { uuid, status: 'started', direction: 'outbound', conversation_uuid: `CON-${randomUUID()}` })
       return
     }
     const callMatch = /^\/v1\/calls\/([^/]+)$/.exec(path)
@@ -240,6 +259,7 @@ export async function startFakeVonage (opts: FakeVonageOptions): Promise<FakeVon
     url: `http://127.0.0.1:${port}`,
     requests,
     applications,
+    created,
     fail: failure => { failures.push({ ...failure }) },
     delay: d => { delays.push({ ...d }) },
     close: async () => {

@@ -119,6 +119,11 @@ export class CallWriter {
       Math.round(e.callerAudioMs), Math.round(e.assistantAudioMs), e.upstreamErrors]])
   }
 
+  /** The warm transfers of a call (lib/transfer), as JSON text: who was rung, how it went, what they heard. */
+  callTransfers (callId: string, transfers: unknown[]): void {
+    this.#push(['UPDATE calls SET transfers = $2 WHERE id = $1', [callId, JSON.stringify(transfers).slice(0, 20_000)]])
+  }
+
   /** Writes what is queued (in batches of MAX_BATCH); one flush at a time. */
   async flush (): Promise<void> {
     if (this.#flushing !== null) return await this.#flushing

@@ -112,6 +112,12 @@ CREATE TABLE call_tools (
 );`
   },
   {
+    version: 4,
+    name: 'warm transfers of a call (JSON text: staff rung, state, times, the briefing heard)',
+    sql: `
+ALTER TABLE calls ADD COLUMN transfers text`
+  },
+  {
     version: 6,
     name: 'call audio (recordings, voicemails) in chunks',
     // bytea: PostgreSQL's binary type; SQLite keeps a blob as it is, whatever the declared type.

@@ -104,6 +104,8 @@ export interface CallSummary {
 export interface CallDetail extends CallSummary {
   transcript: Array<{ seq: number, role: string, text: string, atMs: number }>
   tools: Array<{ seq: number, name: string, ok: boolean, latencyMs: number, result: string | null }>
+  /** Warm transfers (staff rung, state, times, the briefing heard); [] when none. */
+  transfers: unknown[]
 }
 
 type Row = Record<string, unknown>
@@ -165,6 +167,16 @@ export async function listCalls (db: Db, f: CallFilter): Promise<{ total: number
   return { total, page: f.page, limit: f.limit, calls: rows.map(summary) }
 }
 
+function parseList (v: unknown): unknown[] {
+  if (typeof v !== 'string' || v === '') return []
+  try {
+    const list: unknown = JSON.parse(v)
+    return Array.isArray(list) ? list : []
+  } catch {
+    return []
+  }
+}
+
 export async function getCall (db: Db, id: string): Promise<CallDetail | null> {
   const rows = await db.query('SELECT c.* FROM calls c WHERE c.id = $1', [id])
   if (rows[0] === undefined) return null
@@ -173,7 +185,8 @@ export async function getCall (db: Db, id: string): Promise<CallDetail | null> {
   return {
     ...summary(rows[0]),
     transcript: lines.map(l => ({ seq: l.seq, role: l.role, text: l.text, atMs: l.at_ms })),
-    tools: tools.map(t => ({ seq: t.seq, name: t.name, ok: t.ok === 1, latencyMs: t.latency_ms, result: t.result }))
+    tools: tools.map(t => ({ seq: t.seq, name: t.name, ok: t.ok === 1, latencyMs: t.latency_ms, result: t.result })),
+    transfers: parseList(rows[0].transfers)
   }
 }
 

@@ -1,5 +1,6 @@
 // The operator console: live calls (Server-Sent Events), history, overview.
 // Plain DOM and SVG: the page's Content-Security-Policy allows no inline code.
+import { transferLine, transferSection } from './transfers.js'
 
 const T = {
   ja: {
@@ -17,6 +18,7 @@ const T = {
     outbound: '発信',
     softphone: 'ソフトフォン',
     caller: '発信者',
+    otherParty: '相手',
     assistant: 'AI',
     from: '開始日',
     to: '終了日',
@@ -90,6 +92,7 @@ const T = {
     outbound: 'Outbound',
     softphone: 'Softphone',
     caller: 'Caller',
+    otherParty: 'Other party',
     assistant: 'AI',
     from: 'From',
     to: 'To',
@@ -198,7 +201,7 @@ async function api (path) {
 // ---- live ----
 function liveCard (call) {
   const list = h('ul', { class: 'transcript' })
-  for (const line of call.lines) list.append(lineItem(line))
+  for (const line of call.lines) list.append(lineItem(line, call.direction))
   if (call.lines.length === 0) list.append(h('li', { class: 'muted waiting', text: t('waitingWords') }))
   const btn = h('button', { type: 'button', class: 'hangup', 'data-hangup': call.id, text: t('hangup') })
   btn.addEventListener('click', async () => {
@@ -210,14 +213,18 @@ function liveCard (call) {
     h('div', { class: 'call-head' }, badge(call.direction), h('span', { class: 'number', text: call.direction === 'outbound' ? call.to : call.from || '—' }),
       h('span', { class: 'duration', 'data-started': call.startedAt, text: fmtDur(Date.now() - Date.parse(call.startedAt)) }),
       liveCost(call)),
-    list, btn)
+    transferLine(h, lang, call.transfers), list, btn)
 }
 // The running cost estimate: GPT-Live's every second of session, the Realtime engine's every response.
 function liveCost (call) {
   return h('span', { class: 'cost muted', 'data-cost': call.id, title: t('costSoFar'), text: fmtUsd(call.costUsd ?? 0) })
 }
-function lineItem (line) {
-  return h('li', { class: line.role }, h('span', { class: 'at', text: `${t(line.role)} · ${fmtAt(line.atMs)}` }), line.text)
+/** 「発信者」 only for someone who called us; on our outbound calls the person is 「相手」. */
+function roleLabel (role, direction) {
+  return role === 'caller' && direction === 'outbound' ? t('otherParty') : t(role)
+}
+function lineItem (line, direction) {
+  return h('li', { class: line.role }, h('span', { class: 'at', text: `${roleLabel(line.role, direction)} · ${fmtAt(line.atMs)}` }), line.text)
 }
 function renderLive () {
   const calls = [...live.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt))
@@ -250,6 +257,13 @@ function connect () {
     const el = view() === 'live' ? main.querySelector(`[data-cost="${CSS.escape(id)}"]`) : null
     if (el !== null) el.textContent = fmtUsd(costUsd)
   })
+  es.addEventListener('transfer', (e) => {
+    const { id, transfers } = JSON.parse(e.data)
+    const call = live.get(id)
+    if (call === undefined) return
+    call.transfers = transfers
+    rerender()
+  })
   es.addEventListener('line', (e) => {
     const { id, line } = JSON.parse(e.data)
     const call = live.get(id)
@@ -258,7 +272,7 @@ function connect () {
     const ul = view() === 'live' ? main.querySelector(`[data-call-id="${CSS.escape(id)}"] .transcript`) : null
     if (ul === null) return
     ul.querySelector('.waiting')?.remove()
-    ul.append(lineItem(line))
+    ul.append(lineItem(line, call.direction))
     ul.scrollTop = ul.scrollHeight
   })
 }
@@ -338,13 +352,14 @@ async function renderDetail (id) {
     fact('model', c.model ?? '—'), fact('persona', c.persona ?? '—'))
   const lines = c.transcript.length === 0
     ? h('p', { class: 'muted', text: t('noTranscript') })
-    : h('ul', { class: 'transcript', id: 'detail-transcript' }, c.transcript.map(lineItem))
+    : h('ul', { class: 'transcript', id: 'detail-transcript' }, c.transcript.map(line => lineItem(line, c.direction)))
   const tools = c.tools.length === 0
     ? h('p', { class: 'muted', text: t('noTools') })
     : h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ['name', 'ok', 'latency', 'result'].map(k => h('th', { text: t(k) })))),
       h('tbody', {}, c.tools.map(x => h('tr', {}, h('td', { text: x.name }), h('td', { text: x.ok ? '✓' : '✗' }), h('td', { class: 'num', text: fmtMs(x.latencyMs) }), h('td', { text: x.result ?? '' }))))))
   main.replaceChildren(h('a', { href: '#history', class: 'back', text: t('back') }),
     h('section', { class: 'detail', 'data-call-id': c.id }, h('h2', { class: 'number', text: c.id }), facts,
+      transferSection(h, lang, c.transfers),
       h('h2', { text: t('transcript') }), h('div', { class: 'card' }, lines), h('h2', { text: t('tools') }), tools))
 }
 

@@ -4,8 +4,6 @@ import { assistantPcm24k, settled, conversationRig, type ConversationRig } from 
 import { waitFor } from '../../fakes/realtime-server.js'
 import { build } from '../../helpers/build.js'
 
-const TRANSFER_ENV = { VONAGE_TRANSFER_NUMBER: '+81312345678', VONAGE_TRANSFER_ALLOWLIST: '+81611112222, +81922223333' }
-
 function sessionTools (rig: ConversationRig): string[] {
   const update = rig.conn.events.find(e => e.type === 'session.update')!.session as { tools?: Array<{ name: string }> }
   return (update.tools ?? []).map(x => x.name)
@@ -84,64 +82,6 @@ test('end_call spoken over by the caller does not hang up; without the Vonage AP
   assert.equal(noApi.media.closeCode, 1000)
   assert.equal(noApi.vonage.requests.length, 0)
   assert.equal((await callRecord(noApi)).outcome, 'ended-by-ai')
-})
-
-test('transfer_call to an allowed number: a connect NCCO through PUT transfer after the model\'s words, then the model session is closed', async (t) => {
-  const rig = await conversationRig(t, TRANSFER_ENV)
-  assert.ok(sessionTools(rig).includes('transfer_call'))
-  const framesBefore = rig.media.frames.length
-  await rig.fake.functionCall(rig.conn, { name: 'transfer_call', arguments: '{"number":"+81 6-1111-2222","reason":"wants a human"}', say: assistantPcm24k.subarray(0, 24000 / 2) })
-  await waitFor(() => rig.vonage.requests.some(r => r.method === 'PUT'), 8000, 'the transfer')
-  const put = rig.vonage.requests.find(r => r.method === 'PUT')!
-  assert.equal(put.path, `/v1/calls/${rig.uuid}`)
-  assert.ok(put.auth.ok)
-  assert.deepEqual(put.body, {
-    action: 'transfer',
-    destination: { type: 'ncco', ncco: [{ action: 'connect', from: '815031023332', endpoint: [{ type: 'phone', number: '81611112222' }] }] }
-  })
-  assert.ok(rig.media.frames.filter(f => f.at <= put.at).length - framesBefore >= 25, '"I\'ll put you through" played first')
-  await waitFor(() => rig.conn.closedAt !== null, 2000, 'the upstream closed')
-  const record = await callRecord(rig)
-  assert.equal(record.outcome, 'transferred')
-  assert.deepEqual(record.outcomeDetail, { destination: '+*******2222' })
-  assert.deepEqual(rig.conn.invalid, [])
-})
-
-test('transfer_call refuses numbers off the allowlist (the model is told), and uses VONAGE_TRANSFER_NUMBER when none is named', async (t) => {
-  const rig = await conversationRig(t, TRANSFER_ENV)
-  const creates = rig.responseCreates().length
-  await rig.fake.functionCall(rig.conn, { name: 'transfer_call', arguments: '{"number":"+819099998888"}' })
-  await waitFor(() => rig.outputs().length === 1 && rig.responseCreates().length === creates + 1, 2000, 'the refusal and a response')
-  const refusal = rig.outputs()[0]!.parsed
-  assert.equal(refusal.error, 'destination_not_allowed')
-  assert.ok(!JSON.stringify(refusal).includes('9099998888'), 'the number is masked in what the model reads back')
-  assert.equal(rig.vonage.requests.length, 0)
-  assert.equal(rig.app.bridge.sessions.get(rig.uuid)?.ended, false)
-  await waitFor(() => rig.logs.some(l => l.msg === 'tool call failed: the model is told'), 1000)
-  await settled(rig.app.bridge.sessions.get(rig.uuid)!, rig.conn) // the model's reply
-
-  await rig.fake.functionCall(rig.conn, { name: 'transfer_call', arguments: '{}' })
-  await waitFor(() => rig.vonage.requests.some(r => r.method === 'PUT'), 8000, 'the default transfer')
-  const put = rig.vonage.requests.find(r => r.method === 'PUT')!
-  assert.deepEqual((put.body as any).destination.ncco[0].endpoint, [{ type: 'phone', number: '81312345678' }])
-  assert.equal((await callRecord(rig)).outcome, 'transferred')
-})
-
-test('a failed transfer is told to the model and the call goes on', async (t) => {
-  const rig = await conversationRig(t, TRANSFER_ENV)
-  rig.vonage.fail({ method: 'PUT', path: /^\/v1\/calls\//, status: 500, title: 'Internal Error' })
-  const creates = rig.responseCreates().length
-  await rig.fake.functionCall(rig.conn, { name: 'transfer_call', arguments: '{"number":"+81922223333"}' })
-  await waitFor(() => rig.outputs().length === 1, 8000, 'the failure')
-  const out = rig.outputs()[0]!.parsed
-  assert.equal(out.error, 'transfer_failed')
-  assert.match(out.message, /HTTP 500/)
-  await waitFor(() => rig.responseCreates().length === creates + 1, 2000, 'the model asked to tell the caller')
-  assert.equal(rig.conn.closedAt, null)
-  assert.equal(rig.app.bridge.sessions.get(rig.uuid)?.ended, false)
-  const warn = rig.logs.find(l => l.msg === 'transfer failed: telling the model')!
-  assert.equal(warn.level, 40)
-  assert.ok(!JSON.stringify(rig.logs).includes('81922223333'), 'the destination is masked in the log')
 })
 
 test('transfer_call is offered only with a destination and the Vonage API', async (t) => {

@@ -110,10 +110,17 @@ for (const engine of ENGINES) {
     }
   })
 
-  test(`[${engine}] transfer_call moves the caller to the operator through Vonage`, async (t) => {
+  test(`[${engine}] transfer_call rings the staff with a briefing, and moves the caller once the staff presses 1`, async (t) => {
     const rig = await conversationRig(t, { VONAGE_TRANSFER_NUMBER: '+81312345678' }, {}, { engine })
-    await rig.model.callTool('transfer_call', { reason: '担当者へ' })
-    await waitFor(() => rig.vonage.requests.some(r => r.method === 'PUT' && (r.body as { action?: string }).action === 'transfer'), 8000, 'the transfer')
+    await rig.model.callTool('transfer_call', { briefing: '山田様から予約の変更のご相談です。', reason: '担当者へ' })
+    await waitFor(() => rig.vonage.created.length === 1, 8000, 'the staff phone rung')
+    const body = rig.vonage.created[0]!.body as { ncco: Array<Record<string, any>> }
+    assert.ok(String(body.ncco[0]!.text).includes('山田様から予約の変更のご相談です。'), 'the staff hears the briefing')
+    assert.equal(rig.vonage.requests.filter(r => r.method === 'PUT').length, 0, 'no cold PUT before the staff accepts')
+    const inputPath = String(body.ncco.find(a => a.action === 'input')!.eventUrl[0]).replace(/^https:\/\/[^/]+/, '')
+    const accepted = await rig.webhook(inputPath, { uuid: rig.vonage.created[0]!.uuid, dtmf: { digits: '1', timed_out: false } })
+    assert.equal(accepted.statusCode, 200)
+    await waitFor(() => rig.vonage.requests.some(r => r.method === 'PUT' && (r.body as { action?: string }).action === 'transfer'), 8000, 'the caller moved')
     // Handed over: the model's session is closed, no answer is asked of it.
     await waitFor(() => rig.app.bridge.sessions.get(rig.uuid) === undefined, 3000, 'the session closed')
     await waitFor(() => rig.logs.some(l => l.msg === 'call record'), 3000, 'the record')

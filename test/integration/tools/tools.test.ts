@@ -26,7 +26,8 @@ function ctxStub (): Omit<ToolContext, 'signal'> {
     played: async () => {},
     noReply: () => {},
     endCall: () => {},
-    transfer: async () => ({ ok: false, reason: 'stub' })
+    transfer: async () => ({ ok: false, outcome: 'failed', reason: 'stub' }),
+    handOver: () => {}
   }
 }
 
