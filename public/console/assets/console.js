@@ -382,11 +382,9 @@ const view = () => (location.hash.replace(/^#/, '').split('/')[0] || 'live')
 function route () {
   const [name, id] = location.hash.replace(/^#/, '').split('/')
   for (const a of document.querySelectorAll('.tabs a')) a.classList.toggle('on', a.dataset.view === (name === 'call' ? 'history' : name || 'live'))
-  if (name === 'history') {
-    // #history/callback: the overview's link to the calls to ring back.
-    if (id === 'callback') filters.callback = '1'
-    void renderHistory()
-  }
+  // #history/callback: the overview's link to the calls to ring back.
+  if (name === 'history' && id === 'callback') filters.callback = '1'
+  if (name === 'history') void renderHistory()
   else if (name === 'overview') void renderOverview()
   else if (name === 'call' && id) void renderDetail(decodeURIComponent(id))
   else renderLive()
