@@ -176,3 +176,30 @@ test('LINE: a crash between LINE accepting the push and our mark → the restart
   assert.equal(keys.size, 1, 'one retry key for both tries')
   assert.ok(again.logs.some(l => l.msg === 'notifications resumed from the outbox'))
 })
+
+test('a short call in which the caller said nothing sends no message (NOTIFY_MIN_SECONDS); without SUMMARY_MODEL the message carries the first words', async (t) => {
+  const line = await startFakeLine(t)
+  const hook = await startFakeWebhook(t)
+  const env = { NOTIFY_LINE_CHANNEL_ACCESS_TOKEN: line.token, NOTIFY_LINE_TO: LINE_TO, LINE_API_BASE_URL: line.url, CALL_RECORD_WEBHOOK_URL: hook.url, CALL_RECORD_WEBHOOK_SECRET: 'record-secret-0123456789' }
+  const silent = async (minSeconds: number): Promise<ConversationRig> => {
+    const rig = await conversationRig(t, { ...env, NOTIFY_MIN_SECONDS: minSeconds }, { transcript: GREETING })
+    const before = hook.received.length
+    await rig.media.close()
+    // The record goes to the webhook after the after-call steps: by then any message is queued.
+    await waitFor(() => hook.received.length === before + 1, 10_000, 'the record')
+    return rig
+  }
+  const short = await silent(60)
+  assert.deepEqual(await short.app.notifier.statusFor(short.uuid), [], 'nothing queued')
+  const counted = await silent(0)
+  assert.equal((await counted.app.notifier.statusFor(counted.uuid)).length, 1, 'the same call is notified when it is long enough')
+  await waitFor(() => line.accepted.length === 1, 10_000, 'its message')
+  assert.match(line.accepted[0]!.messages[0]!.text, /相手は何も話さずに切りました/)
+
+  const rig = await conversationRig(t, { ...env, SUMMARY_MODEL: '' }, { transcript: GREETING })
+  rig.fake.transcribeInput(rig.conn, CALLER)
+  await waitFor(() => rig.app.bridge.sessions.get(rig.uuid) !== undefined, 1000)
+  await rig.media.close()
+  await waitFor(() => line.accepted.length === 2, 10_000, 'the message without a summary')
+  assert.match(line.accepted[1]!.messages[0]!.text, new RegExp(`^📞 ${FULL}からお電話がありました\n最初のお話: 「${CALLER}」\n（要約はありません）`))
+})
