@@ -38,7 +38,9 @@ const S = {
     callbacksWanted: '折り返し希望（30 日）',
     failedNotifications: '届かなかった通知（30 日）',
     none: 'なし',
-    onlyCallbacks: '折り返し希望のみ'
+    onlyCallbacks: '折り返し希望のみ',
+    'kind-voicemail': '伝言',
+    'kind-budget': '予算'
   },
   en: {
     summary: 'Call summary',
@@ -75,7 +77,9 @@ const S = {
     callbacksWanted: 'Call back wanted (30 days)',
     failedNotifications: 'Notifications not delivered (30 days)',
     none: 'None',
-    onlyCallbacks: 'Call back wanted only'
+    onlyCallbacks: 'Call back wanted only',
+    'kind-voicemail': 'voicemail',
+    'kind-budget': 'budget'
   }
 }
 
@@ -116,6 +120,7 @@ export function notificationsCard (c, h, lang) {
       ? h('p', { class: 'muted', text: st(lang, 'noNotifications') })
       : h('ul', { class: 'channels' }, list.map(n => h('li', { 'data-channel': n.channel, 'data-status': n.status },
         h('span', { class: 'channel', text: st(lang, n.channel) }),
+        n.kind === 'call' ? null : h('span', { class: 'muted', text: st(lang, `kind-${n.kind}`) }),
         h('span', { class: `badge notify-${n.status}`, text: st(lang, n.status) }),
         h('span', { class: 'muted', text: ` ${n.attempts} ${st(lang, 'attempts')}` }),
         n.status !== 'sent' && n.lastError ? h('span', { class: 'reason', text: n.lastError }) : null))))
