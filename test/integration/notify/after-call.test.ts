@@ -203,3 +203,16 @@ test('a short call in which the caller said nothing sends no message (NOTIFY_MIN
   await waitFor(() => line.accepted.length === 2, 10_000, 'the message without a summary')
   assert.match(line.accepted[1]!.messages[0]!.text, new RegExp(`^📞 ${FULL}からお電話がありました\n最初のお話: 「${CALLER}」\n（要約はありません）`))
 })
+
+test('a model that never answers holds nothing up: after SUMMARY_TIMEOUT_MS the record and the message go without a summary', async (t) => {
+  const p = await parties(t)
+  p.rest.routes.set('POST /responses', () => ({ hang: true }))
+  const hook = await startFakeWebhook(t)
+  const rig = await callAndHangUp(t, p, { NOTIFY_LINE_CHANNEL_ACCESS_TOKEN: p.line.token, NOTIFY_LINE_TO: LINE_TO, LINE_API_BASE_URL: p.line.url, SUMMARY_MODEL: 'gpt-5.6-luna', SUMMARY_TIMEOUT_MS: 1000, CALL_RECORD_WEBHOOK_URL: hook.url, CALL_RECORD_WEBHOOK_SECRET: 'record-secret-0123456789' })
+  await waitFor(() => hook.received.length === 1 && p.line.accepted.length === 1, 15_000, 'the record and the message')
+  assert.equal(p.rest.requests.length, 1, 'the summary was asked for')
+  assert.equal(hook.received[0]!.body.summary, undefined)
+  assert.match(p.line.accepted[0]!.messages[0]!.text, /（要約はありません）/)
+  const failed = rig.logs.find(l => l.msg === 'after-call summary failed: the record and the notification go without it')!
+  assert.equal(failed.error, 'timeout after 1000 ms')
+})
