@@ -213,7 +213,7 @@ export async function overview (db: Db, days: number, offsetMinutes: number, now
     'SELECT c.outcome, count(*)::int AS calls FROM calls c WHERE c.started_at >= $1 GROUP BY 1 ORDER BY 2 DESC', [since])
   const median = await db.query<{ m: number | null }>(
     'SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY c.time_to_first_audio_ms)::float8 AS m FROM calls c WHERE c.started_at >= $1 AND c.time_to_first_audio_ms IS NOT NULL', [since])
-  const callbacks = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM calls c WHERE c.started_at >= $1 AND c.callback_wanted = $2', [since, 1])
+  const callbacks = await db.query<{ n: number }>('SELECT count(*) AS n FROM calls c WHERE c.started_at >= $1 AND c.callback_wanted = $2', [since, 1])
   const byDay = new Map(perDay.map(r => [r.day, r]))
   const out: Overview['days'] = []
   for (let i = 0; i < days; i++) {
