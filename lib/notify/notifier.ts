@@ -92,7 +92,7 @@ export class Notifier {
 
   /** Queues the message for every configured channel (durably when the store is on) and starts sending. */
   async send (req: NotifyRequest): Promise<NotificationStatus[]> {
-    if (!this.enabled || this.#stopping) return []
+    if (!this.enabled) return []
     const now = new Date().toISOString()
     const masked = req.number !== undefined ? maskNumber(displayNumber(req.number)) : ''
     const fill = (s: string): string => s.replace(NUMBER_SLOT, masked)
@@ -102,6 +102,7 @@ export class Notifier {
     if (req.number !== undefined && masked !== '') {
       this.#numbers.set(`${req.callId}\u0000${req.kind}`, { masked, full: this.#o.fullNumbers ? displayNumber(req.number) : masked })
     }
+    // While shutting down the rows are only written: the next start sends them (#schedule refuses).
     for (const row of stored) if (row.status === 'pending' || row.status === 'sending') this.#schedule(outbox, row, 0)
     return stored.map(r => this.#status(r))
   }

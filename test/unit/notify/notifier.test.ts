@@ -121,3 +121,16 @@ test('settings: each problem names the setting and what to write', () => {
   assert.match(checkNotifySettings(raw({ NOTIFY_LINE_CHANNEL_ACCESS_TOKEN: 'token-0123456789' })).join(), /NOTIFY_LINE_TO is required/)
   assert.match(checkNotifySettings(raw({ NOTIFY_EMAIL_TO: 'a@b.jp' })).join(), /SMTP_URL is required/)
 })
+
+test('a message queued while shutting down is written, not sent; the next start sends it', async () => {
+  const line = new ScriptedChannel('line')
+  const { n, outbox } = notifier([line])
+  await n.close()
+  await n.send({ callId: 'c9', kind: 'call', text: 'late' })
+  assert.equal(line.sent.length, 0)
+  assert.deepEqual((await outbox.unfinished()).map(r => [r.callId, r.status]), [['c9', 'pending']])
+  const next = new Notifier({ channels: [line], outbox: async () => outbox, log: quiet, maxAttempts: 3, baseDelayMs: 5, fullNumbers: true })
+  assert.equal(await next.resume(), 1)
+  await waitFor(() => line.sent.length === 1 && next.busy === 0, 2000)
+  assert.deepEqual((await next.statusFor('c9')).map(s => s.status), ['sent'])
+})
