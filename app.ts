@@ -16,6 +16,8 @@ import softphonePlugin from './plugins/softphone.js'
 import metricsPlugin from './plugins/metrics.js'
 import callStorePlugin from './plugins/call-store.js'
 import consolePlugin from './plugins/console.js'
+import notifyPlugin from './plugins/notify.js'
+import summaryPlugin from './plugins/summary.js'
 import healthRoutes from './routes/health.js'
 import connectRoutes from './routes/connect.js'
 import nccoRoutes from './routes/ncco.js'
@@ -64,6 +66,8 @@ export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance>
   await app.register(metricsPlugin)
   await app.register(callStorePlugin)
   await app.register(consolePlugin)
+  await app.register(notifyPlugin)
+  await app.register(summaryPlugin)
   await app.register(healthRoutes)
   await app.register(connectRoutes)
   await app.register(nccoRoutes)

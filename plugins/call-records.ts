@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { CallSession, CallStats } from '../lib/call/session.js'
 import { registerSecrets } from '../lib/log/logger.js'
 import { webhookKey } from '../lib/security/hmac.js'
-import { CallRecorder, buildCallRecord, isKeypadDigit, type Prices } from '../lib/records/record.js'
+import { CallRecorder, buildCallRecord, isKeypadDigit, type CallRecord, type Prices } from '../lib/records/record.js'
 import { RecordSender } from '../lib/records/sender.js'
 import { pricesFor } from '../lib/records/prices.js'
 
@@ -13,6 +13,11 @@ declare module 'fastify' {
       /** Background delivery to CALL_RECORD_WEBHOOK_URL; null when it is not set. */
       sender: RecordSender | null
       prices: Prices
+      /**
+       * Steps run after a call's record is built and before it goes to the webhook,
+       * in order (e.g. the summary, which adds `record.summary`). Each may change the record.
+       */
+      afterCall: Array<(record: CallRecord, session: CallSession) => Promise<void>>
     }
   }
 }
@@ -42,7 +47,21 @@ async function callRecordsPlugin (fastify: FastifyInstance): Promise<void> {
       log: fastify.log.child({ component: 'call-records' })
     })
   }
-  fastify.decorate('callRecords', { sender, prices })
+  const afterCall: Array<(record: CallRecord, session: CallSession) => Promise<void>> = []
+  const finishing = new Set<Promise<void>>()
+  fastify.decorate('callRecords', { sender, prices, afterCall })
+
+  /** The after-call steps (a failing one is logged and skipped), then the webhook. */
+  async function finish (record: CallRecord, session: CallSession, log: typeof fastify.log): Promise<void> {
+    for (const step of afterCall) {
+      try {
+        await step(record, session)
+      } catch (err) {
+        log.error({ err }, 'after-call step failed')
+      }
+    }
+    sender?.send(record.callId, record)
+  }
 
   fastify.bridge.onSession.add((session: CallSession) => {
     const log = fastify.log.child({ callId: session.id })
@@ -64,7 +83,8 @@ async function callRecordsPlugin (fastify: FastifyInstance): Promise<void> {
         const record = buildCallRecord({ stats, call: session.call, recorder, outcome: notes.outcome, outcomeDetail: notes.outcomeDetail, tools: notes.tools, transfers: notes.transfers, prices, transcription })
         const logged = cfg.LOG_TRANSCRIPTS ? record : { ...record, transcript: undefined }
         log.info({ record: logged }, 'call record')
-        sender?.send(record.callId, record)
+        const done = finish(record, session, log).finally(() => finishing.delete(done))
+        finishing.add(done)
       } catch (err) {
         log.error({ err }, 'could not build the call record')
       }
@@ -74,6 +94,8 @@ async function callRecordsPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.addHook('onClose', async () => {
     // Calls still up get their records before the sender stops (ending them is idempotent).
     for (const s of fastify.bridge.sessions.values()) s.end('shutdown')
+    // Their summaries (bounded by SUMMARY_TIMEOUT_MS) come before the records are sent.
+    await Promise.allSettled([...finishing])
     await sender?.close()
   })
 }

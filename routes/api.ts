@@ -63,7 +63,7 @@ export default async function apiRoutes (fastify: FastifyInstance): Promise<void
     if (db === null) return reply
     const call = await getCall(db, id)
     if (call === null) return await reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no call ${id} in the store` })
-    return call
+    return { ...call, notifications: await fastify.notifier.statusFor(id) }
   })
 
   fastify.get('/api/overview', opts, async (request, reply) => {
@@ -83,7 +83,10 @@ export default async function apiRoutes (fastify: FastifyInstance): Promise<void
     }
     const db = await store(reply)
     if (db === null) return reply
-    return await overview(db, days, offset)
+    const o = await overview(db, days, offset)
+    // The owner must see a channel that stopped working, not only the calls' detail pages.
+    const failed = await fastify.notifier.failedSince(new Date(Date.now() - days * 86_400_000).toISOString(), 10)
+    return { ...o, notificationsFailed: failed }
   })
 
   fastify.get('/api/store', opts, async () => {

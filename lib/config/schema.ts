@@ -5,6 +5,8 @@ import { liveSettings, checkLiveSettings } from '../live/settings.js'
 import { hoursSettings, checkHoursSettings } from '../hours/settings.js'
 import { transferSettings, checkTransferSettings } from '../transfer/settings.js'
 import { outboundSettings, checkOutboundSettings } from '../vonage/settings.js'
+import { summarySettings, checkSummarySettings } from '../summary/settings.js'
+import { notifySettings, checkNotifySettings } from '../notify/settings.js'
 
 /** CONNECT_API_KEY places calls on the owner's account: long enough that guessing it is hopeless. */
 export const MIN_CONNECT_KEY_CHARS = 32
@@ -101,7 +103,9 @@ export const configSchema = {
     ...liveSettings,
     ...hoursSettings,
     ...transferSettings,
-    ...outboundSettings
+    ...outboundSettings,
+    ...summarySettings,
+    ...notifySettings
   }
 } as const
 
@@ -213,5 +217,7 @@ export function checkConfig (raw: RawConfig): { config: AppConfig, problems: str
   problems.push(...checkHoursSettings(raw))
   problems.push(...checkTransferSettings(raw))
   problems.push(...checkOutboundSettings(raw))
+  problems.push(...checkSummarySettings(raw))
+  problems.push(...checkNotifySettings(raw))
   return { config: { ...raw, publicHost }, problems }
 }

@@ -10,6 +10,7 @@ import { changeUrl, ChangeUrlError } from '../vonage/change-url.js'
 import { configuredModels, lookUpModel } from './models.js'
 import { openTestSession, doctorSessionUpdate } from './session.js'
 import { openLiveTestSession, doctorSessionStart } from './live-session.js'
+import { notifyChecks } from '../notify/doctor.js'
 
 export type Status = 'ok' | 'warn' | 'fail'
 
@@ -29,6 +30,8 @@ export interface DoctorOptions {
   /** Vonage REST base URL instead of VONAGE_API_HOST (tests). */
   vonageApiHost?: string
   timeoutMs?: number
+  /** Send one test message to each notification channel (npm run doctor -- --notify-test). */
+  notifyTest?: boolean
 }
 
 /** The doctor builds the app to read settings, persona and tools: no metrics port, no model check of its own, no log lines in the checklist. */
@@ -82,6 +85,7 @@ export async function runDoctor (o: DoctorOptions): Promise<Check[]> {
     await checkDeploySettings(app, checks)
     await checkOpenAI(app, checks, timeoutMs)
     await checkVonage(app, checks, o, timeoutMs)
+    checks.push(...await notifyChecks(app.config, o.notifyTest === true, timeoutMs))
   } finally {
     await app.close().catch(() => {})
   }

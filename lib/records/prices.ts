@@ -44,6 +44,24 @@ export const DELEGATE_PRICES: Readonly<Record<string, { input: number, output: n
 }
 const FALLBACK_LIVE = 'gpt-live-1'
 const FALLBACK_DELEGATE = 'gpt-5.4-mini'
+/**
+ * Text models (the after-call summary, SUMMARY_MODEL): USD per 1M tokens, from
+ * OpenAI's model pages (developers.openai.com/api/docs/models/…, read 2026-12-03).
+ */
+export const TEXT_PRICES: Readonly<Record<string, { input: number, cachedInput: number, output: number }>> = {
+  'gpt-5.6-luna': { input: 0.2, cachedInput: 0.02, output: 1.2 },
+  'gpt-5.4-nano': { input: 0.2, cachedInput: 0.02, output: 1.25 },
+  'gpt-5-nano': { input: 0.05, cachedInput: 0.005, output: 0.4 }
+}
+const FALLBACK_TEXT = 'gpt-5.6-luna'
+
+/** A summary's estimated cost; models not in the table at the default model's prices. */
+export function textCost (model: string, u: { inputTokens: number, cachedTokens: number, outputTokens: number }): number {
+  const p = TEXT_PRICES[model] ?? TEXT_PRICES[FALLBACK_TEXT]!
+  const cached = Math.min(u.cachedTokens, u.inputTokens)
+  const usd = ((u.inputTokens - cached) * p.input + cached * p.cachedInput + u.outputTokens * p.output) / 1e6
+  return Math.round(usd * 1e6) / 1e6
+}
 
 /** Models we have no price for are estimated at the default model's prices. */
 const FALLBACK_MODEL = 'gpt-realtime-2.1'

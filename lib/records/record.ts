@@ -3,6 +3,7 @@ import type { CallContext } from '../realtime/session-update.js'
 import { maskNumber } from '../log/logger.js'
 import type { Outcome, ToolUse } from '../call/notes.js'
 import type { TransferNote } from '../transfer/warm-transfer.js'
+import type { AfterCallSummary } from '../summary/schema.js'
 
 /** USD per 1M tokens (PRICE_* settings). */
 export interface Prices {
@@ -69,6 +70,8 @@ export interface CallRecord {
   transfers?: TransferNote[]
   /** Caller audio transcribed and its estimated cost (not in cost.total: billed per minute, not per token). */
   transcription?: { model: string, minutes: number, usdPerMinute: number, cost: number }
+  /** The after-call summary (SUMMARY_MODEL), with its own usage and cost (not in cost.total). */
+  summary?: AfterCallSummary
 }
 
 /** Keys of a phone keypad (A-D exist on some), as Vonage's websocket:dtmf reports them. */

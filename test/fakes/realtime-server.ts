@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
 import { once } from 'node:events'
 import type { Socket } from 'node:net'
@@ -65,6 +65,8 @@ export interface FakeRealtimeOptions {
   models?: Record<string, string | null>
   /** The only key GET /v1/models/{id} accepts (others get 401); unset accepts any. */
   apiKey?: string
+  /** More of OpenAI's REST API on the same base URL (test/fakes/openai-rest.ts): true when it answered. */
+  rest?: { handle: (req: IncomingMessage, res: ServerResponse) => boolean }
 }
 
 export interface FakeFunctionCall {
@@ -163,6 +165,7 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
   server.on('connection', s => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
   const modelRequests: string[] = []
   server.on('request', (req, res) => { // GET /v1/models/{id}, as OpenAI answers it
+    if (o.rest?.handle(req, res) === true) return
     const m = /^\/v1\/models\/([^/?]+)$/.exec(req.url ?? '')
     const reply = (status: number, body: unknown): void => { res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)) }
     if (req.method !== 'GET' || m === null) return reply(404, { error: { message: 'not found', type: 'invalid_request_error' } })

@@ -14,7 +14,9 @@ export const baseEnv = {
   METRICS_PORT: '0',
   MODEL_CHECK: 'off',
   // No call store unless a test asks for one (its own DATA_DIR or DATABASE_URL); the spawned servers likewise.
-  DATA_DIR: ''
+  DATA_DIR: '',
+  // No after-call summary unless a test asks (it would call POST /responses on the fake).
+  SUMMARY_MODEL: ''
 }
 
 export interface Built {

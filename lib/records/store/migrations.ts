@@ -112,6 +112,31 @@ CREATE TABLE call_tools (
 );`
   },
   {
+    version: 2,
+    name: 'after-call summaries, notification outbox',
+    // The summary is JSON as text; callback_wanted is 0/1 apart from it so the history can filter on it.
+    // One outbox row per (call, kind, channel): a restart resumes what was pending, and its retry key is kept.
+    sql: `
+ALTER TABLE calls ADD COLUMN summary text;
+ALTER TABLE calls ADD COLUMN callback_wanted integer;
+CREATE TABLE notifications (
+  call_id text NOT NULL,
+  kind text NOT NULL,
+  channel text NOT NULL,
+  status text NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  retry_key text NOT NULL,
+  subject text NOT NULL,
+  body text NOT NULL,
+  last_error text,
+  next_at text NOT NULL,
+  created_at text NOT NULL,
+  updated_at text NOT NULL,
+  PRIMARY KEY (call_id, kind, channel)
+);
+CREATE INDEX notifications_status ON notifications (status, next_at)`
+  },
+  {
     version: 4,
     name: 'warm transfers of a call (JSON text: staff rung, state, times, the briefing heard)',
     sql: `

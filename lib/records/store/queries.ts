@@ -1,4 +1,6 @@
 import type { Db } from './db.js'
+import { parseSummary } from '../../summary/store.js'
+import type { AfterCallSummary } from '../../summary/schema.js'
 
 /** The history's filter, as the console and the API take it from a query string. */
 export interface CallFilter {
@@ -8,6 +10,8 @@ export interface CallFilter {
   direction?: string
   outcome?: string
   q?: string
+  /** Only calls whose summary says the caller wants a call back. */
+  callback?: boolean
   page: number
   limit: number
 }
@@ -20,7 +24,7 @@ export const MAX_PAGE_SIZE = 100
 export const MAX_EXPORT_ROWS = 10_000
 const MAX_SEARCH_CHARS = 200
 const DAY = /^\d{4}-\d{2}-\d{2}$/
-const FILTER_PARAMS = ['from', 'to', 'direction', 'outcome', 'q', 'page', 'limit']
+const FILTER_PARAMS = ['from', 'to', 'direction', 'outcome', 'q', 'callback', 'page', 'limit']
 
 function bad (param: string, message: string): { ok: false, param: string, message: string } {
   return { ok: false, param, message: `query parameter "${param}": ${message}` }
@@ -63,6 +67,10 @@ export function parseFilter (query: unknown, o: { maxLimit?: number, extra?: str
         if (raw.length > MAX_SEARCH_CHARS) return bad(name, `at most ${MAX_SEARCH_CHARS} characters`)
         f.q = raw
         break
+      case 'callback':
+        if (raw !== '1' && raw !== '0') return bad(name, 'expected 1 (only calls where the caller wants a call back) or 0 (any)')
+        if (raw === '1') f.callback = true
+        break
       case 'page':
       case 'limit': {
         const max = name === 'page' ? 1_000_000 : (o.maxLimit ?? MAX_PAGE_SIZE)
@@ -99,6 +107,9 @@ export interface CallSummary {
   assistantAudioMs: number | null
   upstreamErrors: number | null
   usage: unknown
+  /** The after-call summary; null when there is none (no words, SUMMARY_MODEL empty, or it failed). */
+  summary: AfterCallSummary | null
+  callbackWanted: boolean
 }
 
 export interface CallDetail extends CallSummary {
@@ -134,7 +145,9 @@ function summary (r: Row): CallSummary {
     callerAudioMs: num(r.caller_audio_ms),
     assistantAudioMs: num(r.assistant_audio_ms),
     upstreamErrors: num(r.upstream_errors),
-    usage: typeof r.usage === 'string' ? JSON.parse(r.usage) : r.usage ?? null
+    usage: typeof r.usage === 'string' ? JSON.parse(r.usage) : r.usage ?? null,
+    summary: parseSummary(r.summary),
+    callbackWanted: Number(r.callback_wanted ?? 0) === 1
   }
   if (r.from_full !== null && r.from_full !== undefined) s.fromFull = String(r.from_full)
   if (r.to_full !== null && r.to_full !== undefined) s.toFull = String(r.to_full)
@@ -149,6 +162,7 @@ function where (f: CallFilter): { sql: string, params: unknown[] } {
   if (f.to !== undefined) add('c.started_at < ?', f.to.toISOString())
   if (f.direction !== undefined) add('c.direction = ?', f.direction)
   if (f.outcome !== undefined) add('c.outcome = ?', f.outcome)
+  if (f.callback === true) add('c.callback_wanted = ?', 1)
   if (f.q !== undefined && f.q.trim() !== '') {
     // lower() on both sides: SQLite has no ILIKE, and its LIKE ignores case (ASCII) where PostgreSQL's does not.
     add("EXISTS (SELECT 1 FROM call_lines l WHERE l.call_id = c.id AND lower(l.text) LIKE ? ESCAPE '\\')", `%${f.q.trim().toLowerCase().replace(/[\\%_]/g, m => '\\' + m)}%`)
@@ -196,6 +210,8 @@ export interface Overview {
   medianTimeToFirstAudioMs: number | null
   calls: number
   costUsd: number
+  /** Calls in the period whose summary asks for a call back. */
+  callbacksWanted: number
 }
 
 /** The middle value (the mean of the two middle ones for an even count), as percentile_cont(0.5) gives it. */
@@ -228,6 +244,7 @@ export async function overview (db: Db, days: number, offsetMinutes: number, now
     byOutcome.set(r.outcome, (byOutcome.get(r.outcome) ?? 0) + 1)
     if (r.time_to_first_audio_ms !== null) ttfa.push(r.time_to_first_audio_ms)
   }
+  const callbacks = await db.query<{ n: number }>('SELECT count(*) AS n FROM calls c WHERE c.started_at >= $1 AND c.callback_wanted = $2', [since, 1])
   const out: Overview['days'] = []
   for (let i = 0; i < days; i++) {
     const day = new Date(firstDay.getTime() + i * 86_400_000).toISOString().slice(0, 10)
@@ -241,7 +258,8 @@ export async function overview (db: Db, days: number, offsetMinutes: number, now
     outcomes: outcomes.map(o => ({ outcome: o.outcome ?? 'in-progress', calls: o.calls })),
     medianTimeToFirstAudioMs: m === null ? null : Math.round(m),
     calls: out.reduce((s, d) => s + d.calls, 0),
-    costUsd: Math.round(out.reduce((s, d) => s + d.costUsd, 0) * 1e6) / 1e6
+    costUsd: Math.round(out.reduce((s, d) => s + d.costUsd, 0) * 1e6) / 1e6,
+    callbacksWanted: Number(callbacks[0]?.n ?? 0)
   }
 }
 
@@ -249,7 +267,8 @@ const CSV_COLUMNS: Array<[string, (c: CallSummary) => unknown]> = [
   ['id', c => c.id], ['started_at', c => c.startedAt], ['ended_at', c => c.endedAt], ['direction', c => c.direction],
   ['from', c => c.fromFull ?? c.from], ['to', c => c.toFull ?? c.to], ['outcome', c => c.outcome], ['end_reason', c => c.endReason],
   ['duration_ms', c => c.durationMs], ['cost_usd', c => c.costUsd], ['time_to_first_audio_ms', c => c.timeToFirstAudioMs],
-  ['late_frames', c => c.lateFrames], ['barge_ins', c => c.bargeIns], ['backchannels', c => c.backchannels], ['model', c => c.model]
+  ['late_frames', c => c.lateFrames], ['barge_ins', c => c.bargeIns], ['backchannels', c => c.backchannels], ['model', c => c.model],
+  ['callback_wanted', c => c.callbackWanted ? 1 : 0], ['summary', c => c.summary?.request ?? '']
 ]
 
 function csvCell (v: unknown): string {

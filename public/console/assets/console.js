@@ -1,6 +1,7 @@
 // The operator console: live calls (Server-Sent Events), history, overview.
 // Plain DOM and SVG: the page's Content-Security-Policy allows no inline code.
 import { transferLine, transferSection } from './transfers.js'
+import { summaryCard, notificationsCard, summaryCell, overviewCards, st } from './summary.js'
 
 const T = {
   ja: {
@@ -159,7 +160,7 @@ let lang = localStorage.getItem('console-lang') === 'en' ? 'en' : 'ja'
 const t = (k) => T[lang][k] ?? k
 const main = document.getElementById('main')
 const live = new Map()
-const filters = { from: '', to: '', direction: '', outcome: '', q: '', page: 1 }
+const filters = { from: '', to: '', direction: '', outcome: '', q: '', callback: '', page: 1 }
 
 function h (tag, attrs = {}, ...kids) {
   const el = document.createElement(tag)
@@ -292,6 +293,7 @@ async function renderHistory () {
     field('direction', select('direction', DIRECTIONS)),
     field('outcome', select('outcome', OUTCOMES)),
     field('search', h('input', { type: 'search', name: 'q', value: filters.q, maxlength: 200 })),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'callback', value: '1', checked: filters.callback === '1' }), st(lang, 'onlyCallbacks')),
     h('button', { type: 'submit', text: t('apply') }),
     h('span', { class: 'exports' },
       h('a', { href: `/api/calls.csv?${query({ page: '' })}`, id: 'export-csv', download: '', text: t('exportCsv') }),
@@ -300,6 +302,7 @@ async function renderHistory () {
     e.preventDefault()
     const d = new FormData(form)
     for (const k of ['from', 'to', 'direction', 'outcome', 'q']) filters[k] = String(d.get(k) ?? '')
+    filters.callback = d.get('callback') === '1' ? '1' : ''
     filters.page = 1
     void renderHistory()
   })
@@ -317,6 +320,7 @@ async function renderHistory () {
     const tr = h('tr', { 'data-call-id': c.id },
       h('td', { text: fmtTime(c.startedAt) }), h('td', {}, badge(c.direction)),
       h('td', { class: 'number', text: c.direction === 'outbound' ? c.to : c.from || '—' }),
+      summaryCell(c, h, lang),
       h('td', { class: 'num', text: fmtDur(c.durationMs) }), h('td', {}, badge(c.outcome ?? 'in-progress')),
       h('td', { class: 'num', text: fmtUsd(c.costUsd) }), h('td', { class: 'num wide', text: fmtMs(c.timeToFirstAudioMs) }))
     tr.addEventListener('click', () => { location.hash = `#call/${encodeURIComponent(c.id)}` })
@@ -325,7 +329,8 @@ async function renderHistory () {
   const pages = Math.max(1, Math.ceil(data.total / data.limit))
   const go = (p) => { filters.page = p; void renderHistory() }
   box.replaceWith(h('div', { class: 'table-wrap' }, h('table', { id: 'history-table' },
-    h('thead', {}, h('tr', {}, ['started', 'direction', 'number', 'duration', 'outcome', 'cost'].map(k => h('th', { text: t(k) })), h('th', { class: 'wide', text: t('ttfa') }))),
+    h('thead', {}, h('tr', {}, ['started', 'direction', 'number'].map(k => h('th', { text: t(k) })), h('th', { text: st(lang, 'request') }),
+      ['duration', 'outcome', 'cost'].map(k => h('th', { text: t(k) })), h('th', { class: 'wide', text: t('ttfa') }))),
     h('tbody', {}, rows))),
   h('div', { class: 'pager' },
     h('button', { type: 'button', disabled: data.page <= 1, onclick: () => go(data.page - 1), text: t('prev') }),
@@ -358,7 +363,7 @@ async function renderDetail (id) {
     : h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ['name', 'ok', 'latency', 'result'].map(k => h('th', { text: t(k) })))),
       h('tbody', {}, c.tools.map(x => h('tr', {}, h('td', { text: x.name }), h('td', { text: x.ok ? '✓' : '✗' }), h('td', { class: 'num', text: fmtMs(x.latencyMs) }), h('td', { text: x.result ?? '' }))))))
   main.replaceChildren(h('a', { href: '#history', class: 'back', text: t('back') }),
-    h('section', { class: 'detail', 'data-call-id': c.id }, h('h2', { class: 'number', text: c.id }), facts,
+    h('section', { class: 'detail', 'data-call-id': c.id }, summaryCard(c, h, lang), notificationsCard(c, h, lang), h('h2', { class: 'number', text: c.id }), facts,
       transferSection(h, lang, c.transfers),
       h('h2', { text: t('transcript') }), h('div', { class: 'card' }, lines), h('h2', { text: t('tools') }), tools))
 }
@@ -398,7 +403,8 @@ async function renderOverview () {
         h('div', { class: 'hbar' }, h('span', { class: 'name' }, badge(x.outcome)),
           svg('svg', { viewBox: '0 0 100 10', preserveAspectRatio: 'none' }, svg('rect', { x: 0, y: 0, height: 10, width: 100 * x.calls / maxOutcome, fill: '#1f6feb' })),
           h('span', { class: 'n', text: x.calls })))),
-    h('section', { class: 'card' }, h('h2', { text: t('medianTtfa') }), h('div', { class: 'big', id: 'median-ttfa', text: fmtMs(o.medianTimeToFirstAudioMs) }))))
+    h('section', { class: 'card' }, h('h2', { text: t('medianTtfa') }), h('div', { class: 'big', id: 'median-ttfa', text: fmtMs(o.medianTimeToFirstAudioMs) })),
+    overviewCards(o, h, lang)))
 }
 
 // ---- frame ----
@@ -406,6 +412,8 @@ const view = () => (location.hash.replace(/^#/, '').split('/')[0] || 'live')
 function route () {
   const [name, id] = location.hash.replace(/^#/, '').split('/')
   for (const a of document.querySelectorAll('.tabs a')) a.classList.toggle('on', a.dataset.view === (name === 'call' ? 'history' : name || 'live'))
+  // #history/callback: the overview's link to the calls to ring back.
+  if (name === 'history' && id === 'callback') filters.callback = '1'
   if (name === 'history') void renderHistory()
   else if (name === 'overview') void renderOverview()
   else if (name === 'call' && id) void renderDetail(decodeURIComponent(id))

@@ -40,7 +40,7 @@ for (const b of backends) {
     const later: Migration[] = [...MIGRATIONS, {
       version: 99,
       name: 'a later step',
-      sql: `ALTER TABLE calls ADD COLUMN summary text;
+      sql: `ALTER TABLE calls ADD COLUMN later_memo text;
 ALTER TABLE calls ADD COLUMN flagged integer NOT NULL DEFAULT 0;
 CREATE TABLE call_notes (
   call_id text NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
@@ -53,12 +53,12 @@ CREATE INDEX call_notes_at ON call_notes (at)`
     }]
     assert.deepEqual(await migrate(db, later), later.map(m => m.version))
     await db.batch([
-      ['INSERT INTO calls (id, started_at, direction, summary, flagged) VALUES ($1, $2, $3, $4, $5)', ['n1', new Date().toISOString(), 'inbound', '予約の電話', 1]],
+      ['INSERT INTO calls (id, started_at, direction, later_memo, flagged) VALUES ($1, $2, $3, $4, $5)', ['n1', new Date().toISOString(), 'inbound', '予約の電話', 1]],
       ['INSERT INTO call_notes (call_id, at, body, size, score) VALUES ($1, $2, $3, $4, $5)', ['n1', '2026-12-01T00:00:00.000Z', 'メモ', 12, 0.5]]
     ])
     assert.deepEqual(await migrate(await reopen(), later), [], 'applied once')
-    const rows = await db.query('SELECT c.summary, c.flagged, n.body, n.size, n.score FROM calls c JOIN call_notes n ON n.call_id = c.id')
-    assert.deepEqual(rows.map(r => ({ ...r })), [{ summary: '予約の電話', flagged: 1, body: 'メモ', size: 12, score: 0.5 }])
+    const rows = await db.query('SELECT c.later_memo, c.flagged, n.body, n.size, n.score FROM calls c JOIN call_notes n ON n.call_id = c.id')
+    assert.deepEqual(rows.map(r => ({ ...r })), [{ later_memo: '予約の電話', flagged: 1, body: 'メモ', size: 12, score: 0.5 }])
   })
 }
 
@@ -76,7 +76,7 @@ test('PostgreSQL: a database the earlier version made (timestamptz, jsonb, boole
 
   const db = await openDb({ url: PG_URL, dataDir: '', schema })
   t.after(() => db.close())
-  const later: Migration[] = [...MIGRATIONS, { version: 98, name: 'later', sql: 'ALTER TABLE calls ADD COLUMN summary text' }]
+  const later: Migration[] = [...MIGRATIONS, { version: 98, name: 'later', sql: 'ALTER TABLE calls ADD COLUMN later_memo text' }]
   assert.deepEqual(await migrate(db, later), [...MIGRATIONS.slice(1).map(m => m.version), 98], 'only the steps it lacked')
   const w = new CallWriter({ storeFullNumbers: false, storeTranscripts: true, onProblem: () => {} })
   w.attach(db)
