@@ -54,6 +54,20 @@ CREATE TABLE call_tools (
 );`
   },
   {
+    version: 3,
+    name: 'voicemails (transcript, reason) of calls the AI could not answer',
+    sql: `
+CREATE TABLE call_voicemails (
+  call_id text PRIMARY KEY REFERENCES calls (id) ON DELETE CASCADE,
+  recording_uuid text NOT NULL DEFAULT '',
+  reason text NOT NULL,
+  duration_sec integer NOT NULL DEFAULT 0,
+  transcript text,
+  transcription_error text,
+  created_at text NOT NULL
+)`
+  },
+  {
     version: 6,
     name: 'call audio (recordings, voicemails) in chunks',
     // bytea: PostgreSQL's binary type; SQLite keeps a blob as it is, whatever the declared type.

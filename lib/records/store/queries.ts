@@ -1,4 +1,5 @@
 import type { Db } from './db.js'
+import { getVoicemail, type VoicemailRow } from '../../voicemail/store.js'
 
 /** The history's filter, as the console and the API take it from a query string. */
 export interface CallFilter {
@@ -15,7 +16,7 @@ export interface CallFilter {
 export type Parsed<T> = { ok: true, value: T } | { ok: false, param: string, message: string }
 
 export const DIRECTIONS = ['inbound', 'outbound', 'softphone'] as const
-export const OUTCOMES = ['completed', 'ended-by-ai', 'transferred', 'upstream-failure', 'no-media', 'media-failure', 'shutdown'] as const
+export const OUTCOMES = ['completed', 'ended-by-ai', 'transferred', 'upstream-failure', 'no-media', 'media-failure', 'shutdown', 'voicemail', 'budget-reached'] as const
 export const MAX_PAGE_SIZE = 100
 export const MAX_EXPORT_ROWS = 10_000
 const MAX_SEARCH_CHARS = 200
@@ -104,6 +105,8 @@ export interface CallSummary {
 export interface CallDetail extends CallSummary {
   transcript: Array<{ seq: number, role: string, text: string, atMs: number }>
   tools: Array<{ seq: number, name: string, ok: boolean, latencyMs: number, result: string | null }>
+  /** The message the caller left when the AI could not answer (its audio: GET /api/calls/:id/voicemail). */
+  voicemail: VoicemailRow | null
 }
 
 type Row = Record<string, unknown>
@@ -172,7 +175,8 @@ export async function getCall (db: Db, id: string): Promise<CallDetail | null> {
   return {
     ...summary(rows[0]),
     transcript: lines.map(l => ({ seq: l.seq, role: l.role, text: l.text, atMs: l.at_ms })),
-    tools: tools.map(t => ({ seq: t.seq, name: t.name, ok: t.ok, latencyMs: t.latency_ms, result: t.result }))
+    tools: tools.map(t => ({ seq: t.seq, name: t.name, ok: t.ok, latencyMs: t.latency_ms, result: t.result })),
+    voicemail: await getVoicemail(db, id)
   }
 }
 
