@@ -116,10 +116,8 @@ export default async function nccoRoutes (fastify: FastifyInstance): Promise<voi
     const writer = fastify.callStore.writer
     writer.callStarted({ id: uuid, startedAt: now, direction: call.direction, from: call.from ?? '', to: call.to ?? '', persona: null, model: null })
     const outcome = fastify.voicemail.available ? 'voicemail' : 'budget-reached'
-    writer.callEnded({
-      id: uuid, endedAt: now, outcome, endReason: reason, durationMs: 0, usage: {}, costUsd: 0, timeToFirstAudioMs: null,
-      lateFrames: 0, bargeIns: 0, backchannels: 0, callerAudioMs: 0, assistantAudioMs: 0, upstreamErrors: 0
-    })
+    const zero = { durationMs: 0, costUsd: 0, lateFrames: 0, bargeIns: 0, backchannels: 0, callerAudioMs: 0, assistantAudioMs: 0, upstreamErrors: 0 }
+    writer.callEnded({ ...zero, id: uuid, endedAt: now, outcome, endReason: reason, usage: {}, timeToFirstAudioMs: null })
     if (!fastify.voicemail.available) return [talk(UNAVAILABLE_MESSAGE, cfg.GREETING_LANGUAGE)]
     return fastify.voicemail.offer(uuid, call, reason, publicHost(request))
   }

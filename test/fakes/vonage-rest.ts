@@ -56,6 +56,12 @@ export interface FakeVonage {
   url: string
   requests: RecordedRequest[]
   applications: Map<string, Record<string, unknown>>
+  /**
+   * Recordings it serves (GET /v1/files/:id with the application JWT, like
+   * api.nexmo.com); addRecording() answers the recording_url Vonage would send.
+   */
+  recordings: Map<string, Buffer>
+  addRecording: (mp3: Buffer) => string
   /** Answer the next matching request(s) with a Vonage-style error. */
   fail: (failure: ScriptedFailure) => void
   /** Hold the next matching request(s) before answering. */
@@ -126,6 +132,7 @@ export async function startFakeVonage (opts: FakeVonageOptions): Promise<FakeVon
   const apiSecret = opts.apiSecret ?? 'fake-api-secret'
   const applications = new Map(Object.entries(structuredClone(opts.applications ?? {})))
   const requests: RecordedRequest[] = []
+  const recordings = new Map<string, Buffer>()
   const failures: ScriptedFailure[] = []
   const delays: ScriptedDelay[] = []
   const timers = new Set<NodeJS.Timeout>()
@@ -181,6 +188,16 @@ export async function startFakeVonage (opts: FakeVonageOptions): Promise<FakeVon
       return
     }
 
+    const fileMatch = /^\/v1\/files\/([^/]+)$/.exec(path)
+    if (method === 'GET' && fileMatch !== null) {
+      const mp3 = recordings.get(decodeURIComponent(fileMatch[1]!))
+      if (mp3 === undefined) {
+        send(res, 404, { type: `${ERROR_TYPE}#not-found`, title: 'Not Found', detail: 'no such recording' })
+        return
+      }
+      if (!res.destroyed) res.writeHead(200, { 'content-type': 'audio/mpeg', 'content-length': mp3.length }).end(mp3)
+      return
+    }
     if (method === 'POST' && path === '/v1/calls') {
       const call = body as { to?: Array<{ number?: unknown }>, answer_url?: unknown, ncco?: unknown } | undefined
       if (!Array.isArray(call?.to) || call.to.length === 0 || (call.answer_url === undefined && call.ncco === undefined)) {
@@ -240,6 +257,12 @@ export async function startFakeVonage (opts: FakeVonageOptions): Promise<FakeVon
     url: `http://127.0.0.1:${port}`,
     requests,
     applications,
+    recordings,
+    addRecording: (mp3) => {
+      const id = randomUUID()
+      recordings.set(id, mp3)
+      return `http://127.0.0.1:${port}/v1/files/${id}`
+    },
     fail: failure => { failures.push({ ...failure }) },
     delay: d => { delays.push({ ...d }) },
     close: async () => {
