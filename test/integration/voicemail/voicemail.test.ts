@@ -1,41 +1,15 @@
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { MPEGDecoder } from 'mpg123-decoder'
-import { callRig, conversationRig, type CallRig } from '../../helpers/call-rig.js'
-import { startFakeVonage, type FakeVonage } from '../../fakes/vonage-rest.js'
-import { fakeTranscriptions, type FakeTranscriptions } from '../../fakes/openai-transcriptions.js'
+import { conversationRig } from '../../helpers/call-rig.js'
+import { startFakeVonage } from '../../fakes/vonage-rest.js'
 import { waitFor } from '../../fakes/realtime-server.js'
-import { APP_ID, privateKey, publicKey } from '../../helpers/keys.js'
+import { APP_ID, publicKey } from '../../helpers/keys.js'
 import { embeddedDataDir } from '../records/store-backends.js'
 import { toneMp3 } from '../../helpers/mp3.js'
-import { baseEnv } from '../../helpers/build.js'
+import { voicemailRig, CALLER, MESSAGE, KEY } from './rig.js'
 import type { VoicemailStored } from '../../../lib/voicemail/message.js'
-
-const CALLER = '819012345678'
-const MESSAGE = '山田です。明日の予約を変更したいので、折り返しお電話ください。'
-const KEY = 'console-key-0123456789abcdef'
-
-interface VoicemailRig extends CallRig {
-  vonage: FakeVonage
-  stt: FakeTranscriptions
-}
-
-async function voicemailRig (t: TestContext, env: Record<string, string | number> = {}, refuse?: number): Promise<VoicemailRig> {
-  const vonage = await startFakeVonage({ publicKey, applicationId: APP_ID })
-  t.after(() => vonage.close())
-  const stt = fakeTranscriptions({ apiKey: baseEnv.OPENAI_API_KEY, text: MESSAGE, models: ['gpt-transcribe'] })
-  const rig = await callRig(t, {
-    VONAGE_APPLICATION_ID: APP_ID,
-    VONAGE_PRIVATE_KEY: privateKey,
-    VONAGE_API_HOST: vonage.url,
-    DATA_DIR: await embeddedDataDir(t),
-    CONSOLE_KEY: KEY,
-    ...env
-  }, { http: stt.handle, ...(refuse !== undefined ? { refuse } : {}) })
-  await rig.app.callStore.opened
-  return { ...rig, vonage, stt }
-}
 
 /** The recording webhook's path and query, as the NCCO gave it to Vonage. */
 function recordPath (ncco: Array<Record<string, any>>): string {
