@@ -14,6 +14,9 @@ declare module 'fastify' {
   }
 }
 
+/** After a call ends: longer than the call store's flush, so its cost is in the sum. */
+const RECHECK_AFTER_END_MS = 1000
+
 async function budgetPlugin (fastify: FastifyInstance): Promise<void> {
   const cfg = fastify.config
   const prices = fastify.callRecords.prices
@@ -28,9 +31,21 @@ async function budgetPlugin (fastify: FastifyInstance): Promise<void> {
     },
     log: fastify.log.child({ component: 'budget' })
   })
+  const timers = new Set<NodeJS.Timeout>()
   fastify.bridge.onSession.add((session: CallSession) => {
-    session.once('end', (stats: CallStats) => { budget.callEnded(estimateCost(stats.usage, prices).total) })
+    session.once('end', (stats: CallStats) => {
+      budget.callEnded(estimateCost(stats.usage, prices).total)
+      if (budget.budgetUsd <= 0) return
+      // The owner hears of it when the call that spent the budget ends, not at the next call; once its row is written.
+      const timer = setTimeout(() => {
+        timers.delete(timer)
+        budget.reached().catch(() => {})
+      }, RECHECK_AFTER_END_MS)
+      timer.unref()
+      timers.add(timer)
+    })
   })
+  fastify.addHook('onClose', async () => { for (const t of timers) clearTimeout(t) })
   fastify.decorate('budget', budget)
 }
 

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { EventEmitter } from 'node:events'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Auth } from '@vonage/auth'
 import type { CallSession } from '../lib/call/session.js'
 import type { CallContext } from '../lib/realtime/session-update.js'
@@ -12,6 +12,8 @@ import type { TalkAction } from '../lib/vonage/ncco.js'
 import { PendingVoicemails, recordingToken, recordingTokenValid, type PendingVoicemail } from '../lib/voicemail/pending.js'
 import type { VoicemailReason, VoicemailStored } from '../lib/voicemail/message.js'
 import { receiveRecording, type RecordingEvent } from '../lib/voicemail/receive.js'
+import { transcriptionEndpoint } from '../lib/voicemail/transcribe.js'
+import { FLY_REPLAY_HEADER, FLY_REPLAY_SRC_HEADER, flyReplayValue, placement } from '../lib/security/fly-replay.js'
 
 export type VoicemailNcco = Array<TalkAction | RecordAction>
 
@@ -60,6 +62,7 @@ async function voicemailPlugin (fastify: FastifyInstance): Promise<void> {
   const cfg = fastify.config
   const log = fastify.log.child({ component: 'voicemail' })
   const key = deriveTokenKey(cfg.MEDIA_TOKEN_SECRET, cfg.OPENAI_API_KEY, TOKEN_PURPOSE)
+  const machineId = cfg.FLY_MACHINE_ID
   const missing: string[] = []
   if (cfg.VOICEMAIL === 'on') {
     // Downloading the recording and moving a live call both need the application's key.
@@ -79,7 +82,8 @@ async function voicemailPlugin (fastify: FastifyInstance): Promise<void> {
     pending: new PendingVoicemails(),
     ncco: (callId, host) => voicemailNcco({
       language: cfg.GREETING_LANGUAGE,
-      eventUrl: `https://${host}/voicemail/recording?call=${encodeURIComponent(callId)}&t=${recordingToken(key, callId)}`,
+      // m= names this machine: the call's number waits here for its recording (Fly replays the event to it).
+      eventUrl: `https://${host}/voicemail/recording?call=${encodeURIComponent(callId)}&t=${recordingToken(key, callId)}${machineId !== '' ? `&m=${encodeURIComponent(machineId)}` : ''}`,
       maxSeconds: cfg.VOICEMAIL_MAX_SECONDS,
       silenceSeconds: cfg.VOICEMAIL_SILENCE_SECONDS
     })
@@ -115,7 +119,7 @@ async function voicemailPlugin (fastify: FastifyInstance): Promise<void> {
       db,
       apiHost: cfg.VONAGE_API_HOST,
       bearer: async () => auth === null ? '' : await auth.createBearerHeader(),
-      transcription: { baseUrl: cfg.OPENAI_BASE_URL, apiKey: cfg.OPENAI_API_KEY, model: cfg.VOICEMAIL_TRANSCRIPTION_MODEL !== '' ? cfg.VOICEMAIL_TRANSCRIPTION_MODEL : cfg.OPENAI_TRANSCRIPTION_MODEL, language: cfg.TRANSCRIPTION_LANGUAGE },
+      transcription: { ...transcriptionEndpoint(cfg), model: cfg.VOICEMAIL_TRANSCRIPTION_MODEL !== '' ? cfg.VOICEMAIL_TRANSCRIPTION_MODEL : cfg.OPENAI_TRANSCRIPTION_MODEL, language: cfg.TRANSCRIPTION_LANGUAGE },
       log
     })
     if (stored === null) return
@@ -124,7 +128,16 @@ async function voicemailPlugin (fastify: FastifyInstance): Promise<void> {
     desk.emit('stored', stored)
   }
 
-  fastify.post('/voicemail/recording', { preHandler: fastify.verifyVonageWebhook }, async (request, reply) => {
+  /** Before the signature is checked or remembered: the machine that sent the call to voicemail holds its number. */
+  async function routeToHolder (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const named = (request.query as Record<string, unknown>).m
+    const where = placement(typeof named === 'string' ? named : '', machineId, request.headers[FLY_REPLAY_SRC_HEADER] !== undefined)
+    if (where.where !== 'replay') return
+    return await reply.code(409).header(FLY_REPLAY_HEADER, flyReplayValue(where.instance))
+      .send({ statusCode: 409, error: 'Conflict', message: `this voicemail is held by machine ${where.instance}` })
+  }
+
+  fastify.post('/voicemail/recording', { preValidation: routeToHolder, preHandler: fastify.verifyVonageWebhook }, async (request, reply) => {
     const q = request.query as Record<string, unknown>
     const callId = typeof q.call === 'string' ? q.call : ''
     const token = typeof q.t === 'string' ? q.t : ''

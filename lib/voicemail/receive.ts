@@ -25,7 +25,7 @@ export interface ReceiveOptions {
   db: Db | null
   apiHost: string
   bearer: () => Promise<string>
-  transcription: { baseUrl: string, apiKey: string, model: string, language: string }
+  transcription: { baseUrl: string, auth: Record<string, string>, model: string, language: string }
   log: { warn: (o: object, m: string) => void, error: (o: object, m: string) => void }
 }
 

@@ -3,8 +3,10 @@
 export const TRANSCRIBE_TIMEOUT_MS = 60_000
 
 export interface TranscribeOptions {
+  /** …/v1 of OpenAI, or https://RES.openai.azure.com/openai/v1 */
   baseUrl: string
-  apiKey: string
+  /** Bearer (OpenAI) or api-key (Azure OpenAI). */
+  auth: Record<string, string>
   model: string
   /** ISO-639-1, e.g. ja; '' = let the model detect it. */
   language: string
@@ -22,7 +24,7 @@ export async function transcribe (o: TranscribeOptions): Promise<string> {
   form.append('response_format', 'json')
   const res = await fetch(`${o.baseUrl.replace(/\/+$/, '')}/audio/transcriptions`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${o.apiKey}` },
+    headers: o.auth,
     body: form,
     signal: AbortSignal.timeout(o.timeoutMs ?? TRANSCRIBE_TIMEOUT_MS)
   })
@@ -31,4 +33,10 @@ export async function transcribe (o: TranscribeOptions): Promise<string> {
   const body = JSON.parse(text) as { text?: unknown }
   if (typeof body.text !== 'string') throw new Error('transcription answer has no text')
   return body.text.trim()
+}
+
+/** Where transcriptions go and how they are authenticated: OpenAI, or Azure OpenAI's GA v1 API when AZURE_OPENAI_ENDPOINT is set. */
+export function transcriptionEndpoint (s: { OPENAI_BASE_URL: string, AZURE_OPENAI_ENDPOINT: string, OPENAI_API_KEY: string }): { baseUrl: string, auth: Record<string, string> } {
+  if (s.AZURE_OPENAI_ENDPOINT !== '') return { baseUrl: `${s.AZURE_OPENAI_ENDPOINT.replace(/\/+$/, '')}/openai/v1`, auth: { 'api-key': s.OPENAI_API_KEY } }
+  return { baseUrl: s.OPENAI_BASE_URL, auth: { authorization: `Bearer ${s.OPENAI_API_KEY}` } }
 }

@@ -139,3 +139,30 @@ test('under the budget the call is bridged as usual', async (t) => {
   assert.ok(ncco.some(a => a.action === 'connect'), 'greeting + media socket')
   assert.equal(rig.fake.handshakes, 1)
 })
+
+test('transcription down: the message is kept (audio and row) without a transcript, and the owner is still told', async (t) => {
+  const rig = await voicemailRig(t, {}, 503)
+  rig.stt.failNext(500)
+  const ncco = await rig.answer({ uuid: 'call-stt-down', from: CALLER })
+  const stored = once(rig.app.voicemail, 'stored') as Promise<[VoicemailStored]>
+  const mp3 = toneMp3(1)
+  await rig.webhook(recordPath(ncco), { recording_url: rig.vonage.addRecording(mp3), recording_uuid: 'rec-2', start_time: '2026-12-03T09:00:00Z', end_time: '2026-12-03T09:00:04Z' })
+  const [event] = await stored
+  assert.equal(event.transcript, '')
+  assert.equal(event.from, CALLER)
+  const call = (await rig.app.inject({ method: 'GET', url: '/api/calls/call-stt-down', headers: auth })).json()
+  assert.equal(call.voicemail.transcript, null)
+  assert.match(call.voicemail.transcriptionError, /HTTP 500/)
+  assert.equal(call.voicemail.audio.size, mp3.length)
+})
+
+test('Vonage cannot reach the media socket: the media leg\'s failed event is answered with the voicemail NCCO', async (t) => {
+  const rig = await voicemailRig(t)
+  const ncco = await rig.answer({ uuid: 'call-media-fail', from: CALLER })
+  const connect = ncco.find(a => a.action === 'connect')!
+  const u = new URL(String(connect.eventUrl[0]))
+  const res = await rig.webhook(u.pathname + u.search, { uuid: 'leg-ws-1', status: 'failed', direction: 'outbound' })
+  assert.equal(res.statusCode, 200)
+  assert.deepEqual(res.json().map((a: { action: string }) => a.action), ['talk', 'record', 'talk'])
+  await waitFor(() => rig.app.bridge.sessions.get('call-media-fail') === undefined, 5000, 'the model session closed')
+})
