@@ -28,6 +28,8 @@ export class VoicemailDesk extends EventEmitter<{ stored: [VoicemailStored] }> {
   readonly #ncco: (callId: string, host: string) => VoicemailNcco
   readonly #pending: PendingVoicemails
   readonly #key: Buffer
+  /** Calls whose answer webhook is still waiting on the model: a failure there is answered with the NCCO, not a transfer. */
+  readonly #answering = new Set<string>()
 
   constructor (o: { missing: string[], key: Buffer, pending: PendingVoicemails, ncco: (callId: string, host: string) => VoicemailNcco }) {
     super()
@@ -44,6 +46,11 @@ export class VoicemailDesk extends EventEmitter<{ stored: [VoicemailStored] }> {
     this.#pending.add({ callId, direction: call.direction, from: call.from ?? '', to: call.to ?? '', reason, startedAt: new Date().toISOString(), at: Date.now() })
     return this.#ncco(callId, host)
   }
+
+  /** The answer webhook handles this call's model failure itself until release(). */
+  hold (callId: string): void { this.#answering.add(callId) }
+  release (callId: string): void { this.#answering.delete(callId) }
+  held (callId: string): boolean { return this.#answering.has(callId) }
 
   pending (callId: string): PendingVoicemail | undefined { return this.#pending.get(callId) }
   forget (callId: string): void { this.#pending.delete(callId) }
@@ -92,9 +99,10 @@ async function voicemailPlugin (fastify: FastifyInstance): Promise<void> {
 
   /** A model that fails once the call is up (or after the answer webhook stopped waiting): the live call is moved to voicemail. */
   fastify.bridge.onSession.add((session: CallSession) => {
-    if (!desk.available || cfg.publicHost === '') return
+    // The browser softphone is not a Vonage call: nothing to transfer.
+    if (!desk.available || cfg.publicHost === '' || session.call.direction === 'softphone') return
     session.engine.once('failed', ({ cause }) => {
-      if (session.ended) return
+      if (session.ended || desk.held(session.id)) return
       const voice = fastify.vonage.voice
       if (voice === null) return
       const ncco = desk.offer(session.id, session.call, session.mediaAttached ? 'failed' : 'unavailable', cfg.publicHost)

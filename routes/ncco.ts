@@ -87,7 +87,16 @@ export default async function nccoRoutes (fastify: FastifyInstance): Promise<voi
     }
     // Only a request Vonage signed may have the greeting prepared before the caller is connected.
     const session = admission === 'ok' ? fastify.bridge.startCall(uuid, call, { greetEarly: request.vonageVerified }) : null
-    if (session !== null && fastify.voicemail.available && await waitPrepared(session, PREPARE_WAIT_MS) === 'failed') {
+    let prepared: Awaited<ReturnType<typeof waitPrepared>> = 'pending'
+    if (session !== null && fastify.voicemail.available) {
+      fastify.voicemail.hold(uuid)
+      try {
+        prepared = await waitPrepared(session, PREPARE_WAIT_MS)
+      } finally {
+        fastify.voicemail.release(uuid)
+      }
+    }
+    if (session !== null && prepared === 'failed') {
       // The model refused while the call was being prepared: the caller leaves a message instead of hearing silence.
       request.log.warn({ uuid }, 'the model could not be reached: the call goes to voicemail')
       session.notes.outcome = 'voicemail'

@@ -77,6 +77,7 @@ test('model unreachable: the answer webhook gives the apology and a record NCCO;
   assert.deepEqual(part.rawPayload, mp3.subarray(100, 200))
   const stranger = await rig.app.inject({ method: 'GET', url: `/api/calls/${uuid}/voicemail`, remoteAddress: '203.0.113.9' })
   assert.equal(stranger.statusCode, 401, 'the voicemail is behind the console key')
+  assert.equal(rig.vonage.requests.filter(r => r.method === 'PUT').length, 0, 'answered with the NCCO: no transfer of a call not yet answered')
 })
 
 test('a recording URL on another host is refused: no request reaches it; a webhook without the call\'s token is refused', async (t) => {
