@@ -13,6 +13,7 @@ import { PendingVoicemails, recordingToken, recordingTokenValid, type PendingVoi
 import type { VoicemailReason, VoicemailStored } from '../lib/voicemail/message.js'
 import { receiveRecording, type RecordingEvent } from '../lib/voicemail/receive.js'
 import { transcriptionEndpoint } from '../lib/voicemail/transcribe.js'
+import { getVoicemail } from '../lib/voicemail/store.js'
 import { FLY_REPLAY_HEADER, FLY_REPLAY_SRC_HEADER, flyReplayValue, placement } from '../lib/security/fly-replay.js'
 
 export type VoicemailNcco = Array<TalkAction | RecordAction>
@@ -120,6 +121,11 @@ async function voicemailPlugin (fastify: FastifyInstance): Promise<void> {
   const webhook = async (body: RecordingEvent, callId: string): Promise<void> => {
     const p = desk.pending(callId)
     const db = await fastify.callStore.opened
+    if (p === undefined && db !== null && await getVoicemail(db, callId) !== null) {
+      // Already kept and told (a repeated event): the owner must not get the message twice.
+      log.info({ callId }, 'recording event for a voicemail already stored: ignored')
+      return
+    }
     const stored = await receiveRecording({
       callId,
       event: body,
