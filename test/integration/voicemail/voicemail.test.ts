@@ -78,6 +78,13 @@ test('model unreachable: the answer webhook gives the apology and a record NCCO;
   const stranger = await rig.app.inject({ method: 'GET', url: `/api/calls/${uuid}/voicemail`, remoteAddress: '203.0.113.9' })
   assert.equal(stranger.statusCode, 401, 'the voicemail is behind the console key')
   assert.equal(rig.vonage.requests.filter(r => r.method === 'PUT').length, 0, 'answered with the NCCO: no transfer of a call not yet answered')
+
+  let again = 0
+  rig.app.voicemail.on('stored', () => { again++ })
+  const repeat = await rig.webhook(recordPath(ncco), { recording_url: url, recording_uuid: 'rec-1', start_time: '2026-12-03T09:00:00Z', end_time: '2026-12-03T09:00:12Z' })
+  assert.equal(repeat.statusCode, 204)
+  await waitFor(() => rig.logs.some(l => String(l.msg).startsWith('recording event for a voicemail already stored')), 5000, 'the repeat ignored')
+  assert.equal(again, 0, 'the owner is not told twice')
 })
 
 test('a recording URL on another host is refused: no request reaches it; a webhook without the call\'s token is refused', async (t) => {
