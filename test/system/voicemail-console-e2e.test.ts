@@ -14,6 +14,9 @@ const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `${CHROMIUM} i
 
 test('console: a voicemail shows first in the call detail with a player that plays it; the overview shows today\'s spend against the budget', { skip, timeout: 180_000 }, async (t) => {
   const rig = await voicemailRig(t, { DAILY_BUDGET_USD: 2 }, 503)
+  // An earlier call of today, stored before this one is answered (the budget reads the store at most every 5 s).
+  const db = rig.app.callStore.db()!
+  await db.query("INSERT INTO calls (id, started_at, direction, from_masked, to_masked, outcome, cost_usd) VALUES ('earlier', $1, 'inbound', '***5678', '***3332', 'completed', 0.84)", [new Date().toISOString()])
   const uuid = 'call-console-vm-1'
   const ncco = await rig.answer({ uuid, from: CALLER })
   const record = ncco.find(a => a.action === 'record')!
@@ -21,8 +24,6 @@ test('console: a voicemail shows first in the call detail with a player that pla
   const stored = once(rig.app.voicemail, 'stored')
   await rig.webhook(u.pathname + u.search, { recording_url: rig.vonage.addRecording(toneMp3(3)), recording_uuid: 'rec-1', start_time: '2026-12-03T09:00:00Z', end_time: '2026-12-03T09:00:14Z' })
   await stored
-  const db = rig.app.callStore.db()!
-  await db.query("INSERT INTO calls (id, started_at, direction, from_masked, to_masked, outcome, cost_usd) VALUES ('earlier', $1, 'inbound', '***5678', '***3332', 'completed', 0.84)", [new Date().toISOString()])
 
   const profile = mkdtempSync(join(tmpdir(), 'vm-chromium-'))
   t.after(() => rmSync(profile, { recursive: true, force: true }))
