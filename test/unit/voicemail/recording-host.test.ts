@@ -26,3 +26,11 @@ test('a VONAGE_API_HOST of our own (a proxy, a test fake) allows its exact origi
   assert.equal(recordingUrlAllowed('http://127.0.0.1:4011/v1/files/a', api), false)
   assert.equal(recordingUrlAllowed('https://api.nexmo.com/v1/files/a', api), false, 'no Vonage host when the API host is not Vonage\'s')
 })
+
+test('transcriptions go to OpenAI with a Bearer key, or to Azure OpenAI\'s v1 API with api-key', async () => {
+  const { transcriptionEndpoint } = await import('../../../lib/voicemail/transcribe.js')
+  assert.deepEqual(transcriptionEndpoint({ OPENAI_BASE_URL: 'https://api.openai.com/v1', AZURE_OPENAI_ENDPOINT: '', OPENAI_API_KEY: 'sk-x' }),
+    { baseUrl: 'https://api.openai.com/v1', auth: { authorization: 'Bearer sk-x' } })
+  assert.deepEqual(transcriptionEndpoint({ OPENAI_BASE_URL: 'https://api.openai.com/v1', AZURE_OPENAI_ENDPOINT: 'https://res.openai.azure.com/', OPENAI_API_KEY: 'az' }),
+    { baseUrl: 'https://res.openai.azure.com/openai/v1', auth: { 'api-key': 'az' } })
+})
