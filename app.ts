@@ -18,6 +18,9 @@ import callStorePlugin from './plugins/call-store.js'
 import consolePlugin from './plugins/console.js'
 import notifyPlugin from './plugins/notify.js'
 import summaryPlugin from './plugins/summary.js'
+import ownerAlertsPlugin from './plugins/owner-alerts.js'
+import budgetPlugin from './plugins/budget.js'
+import voicemailPlugin from './plugins/voicemail.js'
 import healthRoutes from './routes/health.js'
 import connectRoutes from './routes/connect.js'
 import nccoRoutes from './routes/ncco.js'
@@ -26,6 +29,7 @@ import softphoneRoutes from './routes/softphone.js'
 import consoleRoutes from './routes/console.js'
 import apiRoutes from './routes/api.js'
 import transferRoutes from './routes/transfer.js'
+import voicemailRoutes from './routes/voicemail.js'
 import { loggerOptions } from './lib/log/logger.js'
 
 export interface AppOptions {
@@ -65,9 +69,12 @@ export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance>
   await app.register(softphonePlugin)
   await app.register(metricsPlugin)
   await app.register(callStorePlugin)
+  await app.register(budgetPlugin)
+  await app.register(voicemailPlugin)
   await app.register(consolePlugin)
   await app.register(notifyPlugin)
   await app.register(summaryPlugin)
+  await app.register(ownerAlertsPlugin)
   await app.register(healthRoutes)
   await app.register(connectRoutes)
   await app.register(nccoRoutes)
@@ -76,5 +83,6 @@ export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance>
   await app.register(consoleRoutes)
   await app.register(apiRoutes)
   await app.register(transferRoutes)
+  await app.register(voicemailRoutes)
   return app
 }

@@ -5,6 +5,11 @@ import { FLY_REPLAY_HEADER, FLY_REPLAY_SRC_HEADER, flyReplayValue, placement } f
 import { decodeOutboundContext, OUTBOUND_CONTEXT_PURPOSE } from '../lib/vonage/outbound-context.js'
 import { maskNumber } from '../lib/log/logger.js'
 import type { CallContext } from '../lib/realtime/session-update.js'
+import { waitPrepared } from '../lib/voicemail/prepared.js'
+import type { VoicemailReason } from '../lib/voicemail/message.js'
+
+/** How long the answer webhook waits for the model session to open or be refused (Vonage allows 5 s). */
+export const PREPARE_WAIT_MS = 1500
 
 type Params = Record<string, unknown>
 
@@ -78,8 +83,29 @@ export default async function nccoRoutes (fastify: FastifyInstance): Promise<voi
     const hours = fastify.hours.instructions()
     if (hours.length > 0) call.notes = hours
     const admission = fastify.calls.admission()
+    if (admission === 'ok' && await fastify.budget.reached()) {
+      // No model session at all: the day's budget is spent.
+      request.log.info({ uuid, from: maskNumber(call.from) }, 'daily budget reached: the call goes to voicemail without a model session')
+      return voicemailOnly(request, uuid, call, 'budget')
+    }
     // Only a request Vonage signed may have the greeting prepared before the caller is connected.
     const session = admission === 'ok' ? fastify.bridge.startCall(uuid, call, { greetEarly: request.vonageVerified }) : null
+    let prepared: Awaited<ReturnType<typeof waitPrepared>> = 'pending'
+    if (session !== null && fastify.voicemail.available) {
+      fastify.voicemail.hold(uuid)
+      try {
+        prepared = await waitPrepared(session, PREPARE_WAIT_MS)
+      } finally {
+        fastify.voicemail.release(uuid)
+      }
+    }
+    if (session !== null && prepared === 'failed') {
+      // The model refused while the call was being prepared: the caller leaves a message instead of hearing silence.
+      request.log.warn({ uuid }, 'the model could not be reached: the call goes to voicemail')
+      session.notes.outcome = 'voicemail'
+      session.end('upstream-failed')
+      return fastify.voicemail.offer(uuid, call, 'unavailable', publicHost(request))
+    }
     if (session === null) {
       request.log.warn({ uuid, admission, calls: fastify.calls.size, max: fastify.calls.max }, 'call refused: at capacity or shutting down')
       return [talk(admission === 'draining' ? CLOSING_MESSAGE : BUSY_MESSAGE, cfg.GREETING_LANGUAGE)]
@@ -95,6 +121,18 @@ export default async function nccoRoutes (fastify: FastifyInstance): Promise<voi
       language: cfg.GREETING_LANGUAGE,
       signedHandshake: cfg.VONAGE_SIGNATURE_SECRET !== ''
     }))
+  }
+
+  /** The apology and the voicemail's record, or the apology alone when voicemail is off; the call gets its row either way. */
+  function voicemailOnly (request: FastifyRequest, uuid: string, call: CallContext, reason: VoicemailReason): unknown {
+    const now = new Date()
+    const writer = fastify.callStore.writer
+    writer.callStarted({ id: uuid, startedAt: now, direction: call.direction, from: call.from ?? '', to: call.to ?? '', persona: null, model: null })
+    const outcome = fastify.voicemail.available ? 'voicemail' : 'budget-reached'
+    const zero = { durationMs: 0, costUsd: 0, lateFrames: 0, bargeIns: 0, backchannels: 0, callerAudioMs: 0, assistantAudioMs: 0, upstreamErrors: 0 }
+    writer.callEnded({ ...zero, id: uuid, endedAt: now, outcome, endReason: reason, usage: {}, timeToFirstAudioMs: null })
+    if (!fastify.voicemail.available) return [talk(UNAVAILABLE_MESSAGE, cfg.GREETING_LANGUAGE)]
+    return fastify.voicemail.offer(uuid, call, reason, publicHost(request))
   }
 
   function onMachine (request: FastifyRequest, uuid: string, mode: string): void {
@@ -140,7 +178,15 @@ export default async function nccoRoutes (fastify: FastifyInstance): Promise<voi
         request.log.info({ uuid, status, direction: str(p.direction), leg: mediaLeg ? 'media' : 'call' }, 'vonage event')
         if (mediaLeg && (status === 'failed' || status === 'unanswered' || status === 'rejected' || status === 'timeout')) {
           // Our WebSocket could not be reached: say so instead of leaving the caller in silence.
-          fastify.bridge.endCall(str(q.call), 'ended')
+          const callId = str(q.call)
+          const session = fastify.bridge.sessions.get(callId)
+          if (fastify.voicemail.available && session !== undefined && !session.ended) {
+            session.notes.outcome = 'voicemail'
+            const ncco = fastify.voicemail.offer(callId, session.call, 'unavailable', publicHost(request))
+            session.end('ended')
+            return ncco
+          }
+          fastify.bridge.endCall(callId, 'ended')
           return [talk(UNAVAILABLE_MESSAGE, cfg.GREETING_LANGUAGE)]
         }
         if (!mediaLeg && status === 'machine') onMachine(request, uuid, str(q.md))

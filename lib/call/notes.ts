@@ -13,6 +13,7 @@ export type Outcome =
   | 'no-media'
   | 'media-failure'
   | 'shutdown'
+  | 'voicemail'
 
 export interface ToolUse {
   name: string

@@ -7,6 +7,8 @@ import { transferSettings, checkTransferSettings } from '../transfer/settings.js
 import { outboundSettings, checkOutboundSettings } from '../vonage/settings.js'
 import { summarySettings, checkSummarySettings } from '../summary/settings.js'
 import { notifySettings, checkNotifySettings } from '../notify/settings.js'
+import { voicemailSettings, checkVoicemailSettings } from '../voicemail/settings.js'
+import { budgetSettings } from '../budget/settings.js'
 
 /** CONNECT_API_KEY places calls on the owner's account: long enough that guessing it is hopeless. */
 export const MIN_CONNECT_KEY_CHARS = 32
@@ -105,7 +107,9 @@ export const configSchema = {
     ...transferSettings,
     ...outboundSettings,
     ...summarySettings,
-    ...notifySettings
+    ...notifySettings,
+    ...voicemailSettings,
+    ...budgetSettings
   }
 } as const
 
@@ -219,5 +223,6 @@ export function checkConfig (raw: RawConfig): { config: AppConfig, problems: str
   problems.push(...checkOutboundSettings(raw))
   problems.push(...checkSummarySettings(raw))
   problems.push(...checkNotifySettings(raw))
+  problems.push(...checkVoicemailSettings(raw))
   return { config: { ...raw, publicHost }, problems }
 }

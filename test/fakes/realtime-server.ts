@@ -26,6 +26,8 @@ export interface FakeRealtimeOptions {
   paceFactor?: number
   /** Refuse handshakes with this HTTP status, or never answer them ('hang'). */
   refuse?: number | 'hang'
+  /** More of OpenAI's HTTP API on the same host (e.g. test/fakes/openai-transcriptions.ts); true = it answered. */
+  http?: (req: IncomingMessage, res: ServerResponse) => boolean
   /** Reply to the first response.create automatically (the greeting). */
   autoRespond?: boolean
   /** Reply to every response.create (tool outputs, DTMF messages), not just the first one. */
@@ -166,6 +168,7 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
   const modelRequests: string[] = []
   server.on('request', (req, res) => { // GET /v1/models/{id}, as OpenAI answers it
     if (o.rest?.handle(req, res) === true) return
+    if (o.http?.(req, res) === true) return
     const m = /^\/v1\/models\/([^/?]+)$/.exec(req.url ?? '')
     const reply = (status: number, body: unknown): void => { res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)) }
     if (req.method !== 'GET' || m === null) return reply(404, { error: { message: 'not found', type: 'invalid_request_error' } })

@@ -58,6 +58,12 @@ export interface FakeVonage {
   applications: Map<string, Record<string, unknown>>
   /** Calls created with POST /v1/calls, with the uuid the fake gave each. */
   created: Array<{ uuid: string, body: Record<string, unknown> }>
+  /**
+   * Recordings it serves (GET /v1/files/:id with the application JWT, like
+   * api.nexmo.com); addRecording() answers the recording_url Vonage would send.
+   */
+  recordings: Map<string, Buffer>
+  addRecording: (mp3: Buffer) => string
   /** Answer the next matching request(s) with a Vonage-style error. */
   fail: (failure: ScriptedFailure) => void
   /** Hold the next matching request(s) before answering. */
@@ -129,6 +135,7 @@ export async function startFakeVonage (opts: FakeVonageOptions): Promise<FakeVon
   const applications = new Map(Object.entries(structuredClone(opts.applications ?? {})))
   const requests: RecordedRequest[] = []
   const created: FakeVonage['created'] = []
+  const recordings = new Map<string, Buffer>()
   const failures: ScriptedFailure[] = []
   const delays: ScriptedDelay[] = []
   const timers = new Set<NodeJS.Timeout>()
@@ -184,6 +191,16 @@ export async function startFakeVonage (opts: FakeVonageOptions): Promise<FakeVon
       return
     }
 
+    const fileMatch = /^\/v1\/files\/([^/]+)$/.exec(path)
+    if (method === 'GET' && fileMatch !== null) {
+      const mp3 = recordings.get(decodeURIComponent(fileMatch[1]!))
+      if (mp3 === undefined) {
+        send(res, 404, { type: `${ERROR_TYPE}#not-found`, title: 'Not Found', detail: 'no such recording' })
+        return
+      }
+      if (!res.destroyed) res.writeHead(200, { 'content-type': 'audio/mpeg', 'content-length': mp3.length }).end(mp3)
+      return
+    }
     if (method === 'POST' && path === '/v1/calls') {
       const call = body as { to?: Array<{ number?: unknown }>, answer_url?: unknown, ncco?: unknown, ringing_timer?: unknown, machine_detection?: unknown, event_url?: unknown } | undefined
       if (!Array.isArray(call?.to) || call.to.length === 0 || (call.answer_url === undefined && call.ncco === undefined)) {
@@ -260,6 +277,12 @@ export async function startFakeVonage (opts: FakeVonageOptions): Promise<FakeVon
     requests,
     applications,
     created,
+    recordings,
+    addRecording: (mp3) => {
+      const id = randomUUID()
+      recordings.set(id, mp3)
+      return `http://127.0.0.1:${port}/v1/files/${id}`
+    },
     fail: failure => { failures.push({ ...failure }) },
     delay: d => { delays.push({ ...d }) },
     close: async () => {

@@ -137,10 +137,25 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_status ON notifications (status, next_at)`
   },
   {
+    version: 3,
+    name: 'voicemails (transcript, reason) of calls the AI could not answer',
+    sql: `
+CREATE TABLE call_voicemails (
+  call_id text PRIMARY KEY REFERENCES calls (id) ON DELETE CASCADE,
+  recording_uuid text NOT NULL DEFAULT '',
+  reason text NOT NULL,
+  duration_sec integer NOT NULL DEFAULT 0,
+  transcript text,
+  transcription_error text,
+  created_at text NOT NULL
+)`
+  },
+  {
     version: 4,
     name: 'warm transfers of a call (JSON text: staff rung, state, times, the briefing heard)',
     sql: `
 ALTER TABLE calls ADD COLUMN transfers text`
+
   },
   {
     version: 6,

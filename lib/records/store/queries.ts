@@ -1,6 +1,7 @@
 import type { Db } from './db.js'
 import { parseSummary } from '../../summary/store.js'
 import type { AfterCallSummary } from '../../summary/schema.js'
+import { getVoicemail, type VoicemailRow } from '../../voicemail/store.js'
 
 /** The history's filter, as the console and the API take it from a query string. */
 export interface CallFilter {
@@ -19,7 +20,7 @@ export interface CallFilter {
 export type Parsed<T> = { ok: true, value: T } | { ok: false, param: string, message: string }
 
 export const DIRECTIONS = ['inbound', 'outbound', 'softphone'] as const
-export const OUTCOMES = ['completed', 'ended-by-ai', 'transferred', 'upstream-failure', 'no-media', 'media-failure', 'shutdown'] as const
+export const OUTCOMES = ['completed', 'ended-by-ai', 'transferred', 'upstream-failure', 'no-media', 'media-failure', 'shutdown', 'voicemail', 'budget-reached'] as const
 export const MAX_PAGE_SIZE = 100
 export const MAX_EXPORT_ROWS = 10_000
 const MAX_SEARCH_CHARS = 200
@@ -117,6 +118,8 @@ export interface CallDetail extends CallSummary {
   tools: Array<{ seq: number, name: string, ok: boolean, latencyMs: number, result: string | null }>
   /** Warm transfers (staff rung, state, times, the briefing heard); [] when none. */
   transfers: unknown[]
+  /** The message the caller left when the AI could not answer (its audio: GET /api/calls/:id/voicemail). */
+  voicemail: VoicemailRow | null
 }
 
 type Row = Record<string, unknown>
@@ -200,7 +203,8 @@ export async function getCall (db: Db, id: string): Promise<CallDetail | null> {
     ...summary(rows[0]),
     transcript: lines.map(l => ({ seq: l.seq, role: l.role, text: l.text, atMs: l.at_ms })),
     tools: tools.map(t => ({ seq: t.seq, name: t.name, ok: t.ok === 1, latencyMs: t.latency_ms, result: t.result })),
-    transfers: parseList(rows[0].transfers)
+    transfers: parseList(rows[0].transfers),
+    voicemail: await getVoicemail(db, id)
   }
 }
 

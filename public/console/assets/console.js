@@ -2,6 +2,7 @@
 // Plain DOM and SVG: the page's Content-Security-Policy allows no inline code.
 import { transferLine, transferSection } from './transfers.js'
 import { summaryCard, notificationsCard, summaryCell, overviewCards, st } from './summary.js'
+import { VOICEMAIL_TEXTS, VOICEMAIL_OUTCOMES, voicemailSection, budgetCard } from './voicemail.js'
 
 const T = {
   ja: {
@@ -153,7 +154,9 @@ const T = {
     offline: '○ Reconnecting…'
   }
 }
-const OUTCOMES = ['completed', 'ended-by-ai', 'transferred', 'upstream-failure', 'no-media', 'media-failure', 'shutdown']
+Object.assign(T.ja, VOICEMAIL_TEXTS.ja)
+Object.assign(T.en, VOICEMAIL_TEXTS.en)
+const OUTCOMES = ['completed', 'ended-by-ai', 'transferred', 'upstream-failure', 'no-media', 'media-failure', 'shutdown', ...VOICEMAIL_OUTCOMES]
 const DIRECTIONS = ['inbound', 'outbound', 'softphone']
 
 let lang = localStorage.getItem('console-lang') === 'en' ? 'en' : 'ja'
@@ -363,7 +366,7 @@ async function renderDetail (id) {
     : h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ['name', 'ok', 'latency', 'result'].map(k => h('th', { text: t(k) })))),
       h('tbody', {}, c.tools.map(x => h('tr', {}, h('td', { text: x.name }), h('td', { text: x.ok ? '✓' : '✗' }), h('td', { class: 'num', text: fmtMs(x.latencyMs) }), h('td', { text: x.result ?? '' }))))))
   main.replaceChildren(h('a', { href: '#history', class: 'back', text: t('back') }),
-    h('section', { class: 'detail', 'data-call-id': c.id }, summaryCard(c, h, lang), notificationsCard(c, h, lang), h('h2', { class: 'number', text: c.id }), facts,
+    h('section', { class: 'detail', 'data-call-id': c.id }, summaryCard(c, h, lang), notificationsCard(c, h, lang), h('h2', { class: 'number', text: c.id }), facts, voicemailSection(c, t, h),
       transferSection(h, lang, c.transfers),
       h('h2', { text: t('transcript') }), h('div', { class: 'card' }, lines), h('h2', { text: t('tools') }), tools))
 }
@@ -387,14 +390,16 @@ function barChart (days, key, cls, fmt) {
 async function renderOverview () {
   main.replaceChildren(h('h2', { text: t('overview') }), h('div', { class: 'muted', text: '…' }))
   let o
+  let budget = []
   try {
     o = await api(`/api/overview?days=30&tzOffset=${-new Date().getTimezoneOffset()}`)
+    budget = await budgetCard(t, h, svg, api)
   } catch (err) {
     main.append(h('p', { class: 'error', text: `${t('error')}: ${err.message}` }))
     return
   }
   const maxOutcome = Math.max(1, ...o.outcomes.map(x => x.calls))
-  main.replaceChildren(h('h2', { text: t('overview') }), h('div', { class: 'charts', id: 'overview' },
+  main.replaceChildren(h('h2', { text: t('overview') }), h('div', { class: 'charts', id: 'overview' }, budget,
     h('section', { class: 'card chart' }, h('h2', { text: t('callsPerDay') }), h('p', { class: 'muted', text: `${t('total')} ${o.calls} ${t('calls')}` }), barChart(o.days, 'calls', '', n => String(Math.round(n)))),
     h('section', { class: 'card chart' }, h('h2', { text: t('costPerDay') }), h('p', { class: 'muted', text: `${t('total')} ${fmtUsd(o.costUsd)}` }), barChart(o.days, 'costUsd', 'cost', n => `$${n.toFixed(3)}`)),
     h('section', { class: 'card' }, h('h2', { text: t('outcomes') }), o.outcomes.length === 0
