@@ -14,6 +14,7 @@ import softphonePlugin from './plugins/softphone.js'
 import metricsPlugin from './plugins/metrics.js'
 import callStorePlugin from './plugins/call-store.js'
 import consolePlugin from './plugins/console.js'
+import recordingPlugin from './plugins/recording.js'
 import healthRoutes from './routes/health.js'
 import connectRoutes from './routes/connect.js'
 import nccoRoutes from './routes/ncco.js'
@@ -21,6 +22,7 @@ import mediaRoutes from './routes/media.js'
 import softphoneRoutes from './routes/softphone.js'
 import consoleRoutes from './routes/console.js'
 import apiRoutes from './routes/api.js'
+import callDataRoutes from './routes/call-data.js'
 import { loggerOptions } from './lib/log/logger.js'
 
 export interface AppOptions {
@@ -58,6 +60,7 @@ export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance>
   await app.register(softphonePlugin)
   await app.register(metricsPlugin)
   await app.register(callStorePlugin)
+  await app.register(recordingPlugin)
   await app.register(consolePlugin)
   await app.register(healthRoutes)
   await app.register(connectRoutes)
@@ -66,5 +69,6 @@ export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance>
   await app.register(softphoneRoutes)
   await app.register(consoleRoutes)
   await app.register(apiRoutes)
+  await app.register(callDataRoutes)
   return app
 }

@@ -88,6 +88,8 @@ export default async function nccoRoutes (fastify: FastifyInstance): Promise<voi
       token: fastify.mediaTokens.issue(uuid),
       rate: cfg.VONAGE_AUDIO_RATE,
       greeting: cfg.GREETING_TEXT,
+      // Before the AI says a word, and for outbound calls (/answer) as for inbound ones.
+      notice: cfg.RECORDING === 'on' ? cfg.RECORDING_NOTICE : '',
       language: cfg.GREETING_LANGUAGE,
       signedHandshake: cfg.VONAGE_SIGNATURE_SECRET !== ''
     }))

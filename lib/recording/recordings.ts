@@ -1,0 +1,164 @@
+import { performance } from 'node:perf_hooks'
+import { mkdirSync, readdirSync, unlinkSync } from 'node:fs'
+import { unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Rate } from '../audio/resampler.js'
+import type { Log } from '../log/logger.js'
+import type { Db } from '../records/store/db.js'
+import { deleteAudio, putAudio } from '../records/store/audio-store.js'
+import type { CallSession } from '../call/session.js'
+import { Tape } from './tape.js'
+import { Spool } from './spool.js'
+import { EncoderThread } from './encoder.js'
+import { MP3_MIME } from './mp3.js'
+
+interface Job { callId: string, path: string, rate: Rate }
+
+export interface RecordingsOptions {
+  /** A private folder for the spool files (raw audio of calls in progress). */
+  spoolDir: string
+  rate: Rate
+  /** The call store's database (null while it is not open). */
+  db: () => Db | null
+  log: Log
+}
+
+/** A spool file's name: the call id, made safe for any file system, and the rate. */
+function spoolName (callId: string, rate: Rate): string {
+  return `${Buffer.from(callId).toString('base64url')}.${rate}.pcm`
+}
+
+/**
+ * Call recordings from the tap to the store. While a call lasts its Tape
+ * (tape.ts) writes both channels to a spool file (spool.ts); when it ends the
+ * file is encoded to MP3 on the low-priority encoder thread and streamed into
+ * the call store (audio-store.ts) piece by piece, then removed. One
+ * recording is encoded at a time: on a busy machine they queue on disk, and
+ * the calls' audio beat never waits for them.
+ */
+export class Recordings {
+  readonly #o: RecordingsOptions
+  readonly #encoder = new EncoderThread()
+  readonly #queue: Job[] = []
+  /** Calls deleted while their recording was still on its way: it is thrown away when it arrives. */
+  readonly #forgotten = new Set<string>()
+  #running: Promise<void> | null = null
+  /** Calls that ended and whose spool is still being closed. */
+  readonly #finishing = new Set<Promise<void>>()
+  /** Spool files of calls in progress (recover() leaves them alone). */
+  readonly #active = new Set<string>()
+  #closing = false
+  /** Recordings stored, failed. */
+  readonly counters = { stored: 0, failed: 0 }
+
+  constructor (o: RecordingsOptions) {
+    this.#o = o
+    mkdirSync(o.spoolDir, { recursive: true, mode: 0o700 })
+  }
+
+  /** Spool files a previous run left (it stopped before encoding them): queued again. */
+  recover (): number {
+    let n = 0
+    for (const name of readdirSync(this.#o.spoolDir)) {
+      const m = /^([A-Za-z0-9_-]+)\.(8000|16000|24000)\.pcm$/.exec(name)
+      if (m === null || this.#active.has(join(this.#o.spoolDir, name))) continue
+      this.#enqueue({ callId: Buffer.from(m[1]!, 'base64url').toString(), path: join(this.#o.spoolDir, name), rate: Number(m[2]) as Rate })
+      n++
+    }
+    return n
+  }
+
+  /** Records `session` from its first audio to its end. */
+  watch (session: CallSession): void {
+    const rate = this.#o.rate
+    const spool = new Spool(join(this.#o.spoolDir, spoolName(session.id, rate)))
+    const tape = new Tape(rate, (pcm) => spool.append(pcm))
+    session.audioTap = tape
+    this.#active.add(spool.path)
+    session.once('end', () => {
+      this.#active.delete(spool.path)
+      tape.end(performance.now())
+      const finishing = this.#finish(session.id, tape, spool)
+      this.#finishing.add(finishing)
+      void finishing.finally(() => this.#finishing.delete(finishing))
+    })
+  }
+
+  async #finish (callId: string, tape: Tape, spool: Spool): Promise<void> {
+    const whole = await spool.close()
+    if (!whole || tape.written === 0) {
+      if (spool.failed !== null) {
+        this.counters.failed++
+        this.#o.log.error({ callId, err: spool.failed }, 'recording lost: its spool file could not be written')
+      }
+      await unlink(spool.path).catch(() => {})
+      return
+    }
+    this.#enqueue({ callId, path: spool.path, rate: tape.rate })
+  }
+
+  #enqueue (job: Job): void {
+    this.#queue.push(job)
+    this.#running ??= this.#drain().finally(() => { this.#running = null })
+  }
+
+  async #drain (): Promise<void> {
+    for (let job = this.#queue.shift(); job !== undefined && !this.#closing; job = this.#queue.shift()) {
+      await this.#store(job)
+    }
+  }
+
+  async #store (job: Job): Promise<void> {
+    const db = this.#o.db()
+    if (this.#forgotten.delete(job.callId)) { await unlink(job.path).catch(() => {}); return }
+    if (db === null) {
+      // Left on disk: the next start (recover()) stores it.
+      this.counters.failed++
+      this.#o.log.error({ callId: job.callId }, 'recording not stored: the call store is not open (kept on disk for the next start)')
+      return
+    }
+    const startedAt = performance.now()
+    try {
+      const stored = await putAudio(db, job.callId, 'recording', MP3_MIME, this.#encoder.encode(job.path, job.rate))
+      if (this.#forgotten.delete(job.callId)) {
+        await deleteAudio(db, job.callId, 'recording')
+        this.#o.log.info({ recording: 'dropped' }, 'recording dropped: its call was deleted while it was being stored')
+      } else {
+        this.counters.stored++
+        this.#o.log.info({ callId: job.callId, bytes: stored.size, ms: Math.round(performance.now() - startedAt) }, 'recording stored')
+      }
+    } catch (err) {
+      this.counters.failed++
+      this.#o.log.error({ callId: job.callId, err }, 'recording could not be stored')
+    }
+    await unlink(job.path).catch(() => {})
+  }
+
+  /** The call is being deleted: a recording still queued or being stored goes with it. */
+  forget (callId: string): void {
+    const queued = this.#queue.findIndex(j => j.callId === callId)
+    if (queued >= 0) {
+      const [job] = this.#queue.splice(queued, 1)
+      try { unlinkSync(job!.path) } catch { /* already gone */ }
+      return
+    }
+    this.#forgotten.add(callId)
+  }
+
+  /** Recordings waiting to be stored (queued and in progress). */
+  get pending (): number { return this.#queue.length + (this.#running === null ? 0 : 1) }
+
+  /** Waits until every finished call's recording is stored (or `ms` passed); then stops. */
+  async close (ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    const late = { yes: false }
+    const timeout = new Promise<void>(resolve => { timer = setTimeout(() => { late.yes = true; resolve() }, ms) })
+    // Calls the shutdown just ended reach the queue once their spools are closed.
+    while (!late.yes && (this.#finishing.size > 0 || this.#running !== null)) {
+      await Promise.race([Promise.all([...this.#finishing]), this.#running, timeout])
+    }
+    clearTimeout(timer)
+    this.#closing = true
+    await this.#encoder.close()
+  }
+}
