@@ -9,6 +9,8 @@ import { maskNumber, registerSecrets } from '../lib/log/logger.js'
 import { openDb, type Db } from '../lib/records/store/db.js'
 import { migrate } from '../lib/records/store/migrations.js'
 import { CallWriter, purgeOlderThan } from '../lib/records/store/call-store.js'
+import { purgeAudioOlderThan } from '../lib/records/store/audio-store.js'
+import { purgeOrphanAudio } from '../lib/records/store/delete-call.js'
 
 type Line = SessionEventMap['transcript'][0]
 
@@ -85,7 +87,7 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
       await migrate(d)
       db = d
       writer.attach(d)
-      const purged = await purgeOlderThan(d, cfg.CALL_RETENTION_DAYS)
+      const purged = await purgeAll(d)
       log.info({ kind: d.kind, dataDir: d.kind === 'embedded' ? cfg.DATA_DIR : undefined, purged, retentionDays: cfg.CALL_RETENTION_DAYS }, 'call store open')
       return d
     } catch (err) {
@@ -106,8 +108,16 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
     }, () => {})
   }, FLUSH_MS)
   flushTimer.unref()
+  /** Calls past CALL_RETENTION_DAYS, recordings past RECORDING_RETENTION_DAYS, and audio whose call is gone. */
+  async function purgeAll (d: Db): Promise<number> {
+    const calls = await purgeOlderThan(d, cfg.CALL_RETENTION_DAYS)
+    const recordings = await purgeAudioOlderThan(d, 'recording', cfg.RECORDING_RETENTION_DAYS)
+    const orphans = await purgeOrphanAudio(d)
+    if (recordings + orphans > 0) log.info({ recordings, orphans, retentionDays: cfg.RECORDING_RETENTION_DAYS }, 'recordings purged')
+    return calls
+  }
   const purgeTimer = setInterval(() => {
-    if (db !== null) purgeOlderThan(db, cfg.CALL_RETENTION_DAYS).catch((err: unknown) => log.error({ err }, 'call store purge failed'))
+    if (db !== null) purgeAll(db).catch((err: unknown) => log.error({ err }, 'call store purge failed'))
   }, PURGE_EVERY_MS)
   purgeTimer.unref()
 
@@ -178,7 +188,7 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
     live,
     db: () => db,
     opened,
-    purge: async () => db === null ? 0 : await purgeOlderThan(db, cfg.CALL_RETENTION_DAYS)
+    purge: async () => db === null ? 0 : await purgeAll(db)
   })
 
   fastify.addHook('onClose', async () => {

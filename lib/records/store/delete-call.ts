@@ -24,3 +24,11 @@ export async function deleteCall (db: Db, id: string): Promise<boolean> {
   ])
   return true
 }
+
+/** Audio whose call is gone (purged by CALL_RETENTION_DAYS before its audio's own retention ran out): removed too. */
+export async function purgeOrphanAudio (db: Db): Promise<number> {
+  const rows = await db.query<{ call_id: string }>('SELECT a.call_id FROM call_audio a WHERE NOT EXISTS (SELECT 1 FROM calls c WHERE c.id = a.call_id)')
+  const ids = [...new Set(rows.map(r => r.call_id))]
+  for (const id of ids) await db.batch([['DELETE FROM call_audio_chunks WHERE call_id = $1', [id]], ['DELETE FROM call_audio WHERE call_id = $1', [id]]])
+  return ids.length
+}
