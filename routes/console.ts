@@ -12,7 +12,7 @@ function consoleDir (): string {
 }
 
 /** No inline script or style anywhere: everything the page runs comes from /console/assets/. */
-export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self'; " +
   "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 /** Proxies drop an idle stream; a comment line now and then keeps it open. */
 const SSE_PING_MS = 15_000

@@ -1,5 +1,6 @@
 // The operator console: live calls (Server-Sent Events), history, overview.
 // Plain DOM and SVG: the page's Content-Security-Policy allows no inline code.
+import { AUDIO_T, recordedMark, recordingSection, deleteButton } from './call-audio.js'
 
 const T = {
   ja: {
@@ -147,6 +148,8 @@ const T = {
     offline: '○ Reconnecting…'
   }
 }
+Object.assign(T.ja, AUDIO_T.ja)
+Object.assign(T.en, AUDIO_T.en)
 const OUTCOMES = ['completed', 'ended-by-ai', 'transferred', 'upstream-failure', 'no-media', 'media-failure', 'shutdown']
 const DIRECTIONS = ['inbound', 'outbound', 'softphone']
 
@@ -288,7 +291,7 @@ async function renderHistory () {
     const tr = h('tr', { 'data-call-id': c.id },
       h('td', { text: fmtTime(c.startedAt) }), h('td', {}, badge(c.direction)),
       h('td', { class: 'number', text: c.direction === 'outbound' ? c.to : c.from || '—' }),
-      h('td', { class: 'num', text: fmtDur(c.durationMs) }), h('td', {}, badge(c.outcome ?? 'in-progress')),
+      h('td', { class: 'num' }, fmtDur(c.durationMs), ' ', recordedMark(c, h, t)), h('td', {}, badge(c.outcome ?? 'in-progress')),
       h('td', { class: 'num', text: fmtUsd(c.costUsd) }), h('td', { class: 'num wide', text: fmtMs(c.timeToFirstAudioMs) }))
     tr.addEventListener('click', () => { location.hash = `#call/${encodeURIComponent(c.id)}` })
     return tr
@@ -330,7 +333,9 @@ async function renderDetail (id) {
       h('tbody', {}, c.tools.map(x => h('tr', {}, h('td', { text: x.name }), h('td', { text: x.ok ? '✓' : '✗' }), h('td', { class: 'num', text: fmtMs(x.latencyMs) }), h('td', { text: x.result ?? '' }))))))
   main.replaceChildren(h('a', { href: '#history', class: 'back', text: t('back') }),
     h('section', { class: 'detail', 'data-call-id': c.id }, h('h2', { class: 'number', text: c.id }), facts,
-      h('h2', { text: t('transcript') }), h('div', { class: 'card' }, lines), h('h2', { text: t('tools') }), tools))
+      recordingSection(c, h, t),
+      h('h2', { text: t('transcript') }), h('div', { class: 'card' }, lines), h('h2', { text: t('tools') }), tools,
+      deleteButton(c, h, t, () => { location.hash = '#history' })))
 }
 
 // ---- overview ----
