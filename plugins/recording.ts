@@ -37,7 +37,7 @@ async function recordingPlugin (fastify: FastifyInstance): Promise<void> {
   const log = fastify.log.child({ component: 'recording' })
   // Beside the embedded database when there is one (a restart finds what a crash left); else a folder of this process.
   const spoolDir = cfg.DATA_DIR !== '' ? join(cfg.DATA_DIR, 'recording-spool') : join(tmpdir(), `call-recording-spool-${process.pid}`)
-  const recordings = new Recordings({ spoolDir, rate: cfg.VONAGE_AUDIO_RATE, db: () => fastify.callStore.db(), log })
+  const recordings = new Recordings({ spoolDir, rate: cfg.VONAGE_AUDIO_RATE, leadMs: cfg.PLAYBACK_LEAD_MS, db: () => fastify.callStore.db(), log })
   fastify.bridge.onSession.add((session: CallSession) => {
     if (session.call.direction === 'softphone') return
     recordings.watch(session)

@@ -22,8 +22,8 @@ export class StereoMp3 {
   #left = new Int16Array(0)
   #right = new Int16Array(0)
 
-  constructor (readonly rate: Rate) {
-    this.#encoder = new Mp3Encoder(2, rate, MP3_KBPS[rate])
+  constructor (readonly rate: Rate, kbps = MP3_KBPS[rate]) {
+    this.#encoder = new Mp3Encoder(2, rate, kbps)
   }
 
   /** Encodes interleaved samples; answers the MP3 bytes ready so far (a copy, possibly empty). */

@@ -7,6 +7,7 @@ import type { Log } from '../log/logger.js'
 import type { Db } from '../records/store/db.js'
 import { deleteAudio, putAudio } from '../records/store/audio-store.js'
 import type { CallSession } from '../call/session.js'
+import type { AudioTap } from '../call/audio-tap.js'
 import { Tape } from './tape.js'
 import { Spool } from './spool.js'
 import { EncoderThread } from './encoder.js'
@@ -18,6 +19,8 @@ export interface RecordingsOptions {
   /** A private folder for the spool files (raw audio of calls in progress). */
   spoolDir: string
   rate: Rate
+  /** PLAYBACK_LEAD_MS: how far ahead assistant audio is sent. */
+  leadMs: number
   /** The call store's database (null while it is not open). */
   db: () => Db | null
   log: Log
@@ -72,16 +75,30 @@ export class Recordings {
   watch (session: CallSession): void {
     const rate = this.#o.rate
     const spool = new Spool(join(this.#o.spoolDir, spoolName(session.id, rate)))
-    const tape = new Tape(rate, (pcm) => spool.append(pcm))
-    session.audioTap = tape
+    const tape = new Tape(rate, (pcm) => spool.append(pcm), this.#o.leadMs)
+    session.audioTap = this.#guarded(session, tape)
     this.#active.add(spool.path)
     session.once('end', () => {
       this.#active.delete(spool.path)
-      tape.end(performance.now())
+      try { tape.end(performance.now()) } catch (err) { this.#o.log.error({ callId: session.id, err }, 'recording: could not close the tape') }
       const finishing = this.#finish(session.id, tape, spool)
       this.#finishing.add(finishing)
       void finishing.finally(() => this.#finishing.delete(finishing))
     })
+  }
+
+  /** The recorder's own bugs stay here: an exception thrown into the audio path would break the call. */
+  #guarded (session: CallSession, tape: Tape): AudioTap {
+    const stop = (err: unknown): void => {
+      session.audioTap = null
+      this.counters.failed++
+      this.#o.log.error({ callId: session.id, err }, 'recording stopped: the call goes on unrecorded from here')
+    }
+    return {
+      caller: (pcm, rate, nowMs) => { try { tape.caller(pcm, rate, nowMs) } catch (err) { stop(err) } },
+      assistant: (frame, rate, startMs) => { try { tape.assistant(frame, rate, startMs) } catch (err) { stop(err) } },
+      cleared: (nowMs) => { try { tape.cleared(nowMs) } catch (err) { stop(err) } }
+    }
   }
 
   async #finish (callId: string, tape: Tape, spool: Spool): Promise<void> {

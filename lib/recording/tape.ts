@@ -1,21 +1,22 @@
+import { performance } from 'node:perf_hooks'
 import { createResampler, type Rate, type Resampler } from '../audio/resampler.js'
 import type { AudioTap } from '../call/audio-tap.js'
 
 /** Caller frames are placed one after another; they may drift this far from the clock before they are re-placed by it. */
-export const MAX_DRIFT_MS = 400
-/** Audio older than this (on the call's clock) can no longer change: a barge-in only ever cuts from "now" on. */
-export const SETTLE_MS = 500
+export const MAX_DRIFT_MS = 300
+/** Audio older than this (on the call's clock) can no longer change: a barge-in only ever cuts from "now" on, and a caller frame lands at most MAX_DRIFT_MS back. */
+export const SETTLE_MS = MAX_DRIFT_MS + 20
 /** Settled audio leaves for the spool in pieces of this length: one file write per call every half second. */
 export const WRITE_MS = 500
-/** The window held in memory: what is not settled yet, a piece being gathered, and the lead queued at Vonage. */
-const WINDOW_MS = SETTLE_MS + WRITE_MS + MAX_DRIFT_MS + 600
+/** Room past "now": assistant audio is sent up to PLAYBACK_LEAD_MS ahead, caller frames up to MAX_DRIFT_MS. */
+const AHEAD_MARGIN_MS = 100
 
 /**
  * Both sides of a call on one timeline, as the caller heard them: the caller
  * on the left channel, the assistant on the right, interleaved 16-bit PCM at
  * one rate. Assistant frames are placed where they start to play (the
  * playout ledger's figure), a clear() silences what had been sent but was
- * never played, and gaps are silence. Only a ring of WINDOW_MS is held; once
+ * never played, and gaps are silence. Only a ring of about a second is held; once
  * audio is SETTLE_MS old it is handed, in WRITE_MS pieces, to `write` (the
  * spool file), so a call of any length costs the same few kilobytes.
  */
@@ -37,9 +38,17 @@ export class Tape implements AudioTap {
   /** Frames written out in all. */
   written = 0
 
-  constructor (rate: Rate, write: (pcm: Buffer) => void) {
+  readonly #now: () => number
+
+  /**
+   * `leadMs`: how far ahead of its playing assistant audio is sent (PLAYBACK_LEAD_MS);
+   * `now`: the clock of the timestamps given (performance.now(); the bench and unit tests bring their own).
+   */
+  constructor (rate: Rate, write: (pcm: Buffer) => void, leadMs = 100, now: () => number = () => performance.now()) {
     this.rate = rate
-    this.#capacity = Math.ceil(rate * WINDOW_MS / 1000)
+    this.#now = now
+    const windowMs = SETTLE_MS + WRITE_MS + Math.max(leadMs, MAX_DRIFT_MS) + AHEAD_MARGIN_MS
+    this.#capacity = Math.ceil(rate * windowMs / 1000)
     this.#ring = new Int16Array(this.#capacity * 2)
     this.#write = write
   }
@@ -71,7 +80,7 @@ export class Tape implements AudioTap {
     if (this.#ended) return
     this.#start(startMs)
     const samples = this.#samples(frame, rate, 'assistant')
-    this.#settle(this.#at(performance.now()))
+    this.#settle(this.#at(this.#now()))
     const at = this.#at(startMs)
     this.#put(1, at, samples)
     this.#assistantEnd = Math.max(this.#assistantEnd, at + samples.length)
@@ -105,7 +114,10 @@ export class Tape implements AudioTap {
     // Vonage named another rate after the first frames: those are converted, not lost.
     const key = `${side}:${rate}`
     let r = this.#resamplers.get(key)
-    if (r === undefined) { r = createResampler(rate, this.rate); this.#resamplers.set(key, r) }
+    if (r === undefined) {
+      try { r = createResampler(rate, this.rate) } catch { r = new StepResampler(rate, this.rate) }
+      this.#resamplers.set(key, r)
+    }
     return r.process(pcm)
   }
 
@@ -145,4 +157,16 @@ export class Tape implements AudioTap {
       this.written += n
     }
   }
+}
+
+/** For the rate pairs the call's resampler does not serve (8 ↔ 16 kHz): nearest sample, enough for a recording's first frames. */
+class StepResampler implements Resampler {
+  constructor (readonly inRate: Rate, readonly outRate: Rate) {}
+  process (input: Int16Array): Int16Array {
+    const out = new Int16Array(Math.round(input.length * this.outRate / this.inRate))
+    for (let i = 0; i < out.length; i++) out[i] = input[Math.min(input.length - 1, Math.floor(i * this.inRate / this.outRate))]!
+    return out
+  }
+
+  reset (): void {}
 }
