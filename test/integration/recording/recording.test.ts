@@ -6,6 +6,10 @@ import { waitFor } from '../../fakes/realtime-server.js'
 import { embeddedDataDir } from '../records/store-backends.js'
 import { goertzel, tone } from '../../helpers/tones.js'
 import { DEFAULT_RECORDING_NOTICE } from '../../../lib/recording/settings.js'
+import { buildApp } from '../../../app.js'
+import { ConfigError } from '../../../lib/config/schema.js'
+import { baseEnv } from '../../helpers/build.js'
+import { pino } from 'pino'
 
 /**
  * Issue #24 end to end: the real app, a call through the fake Vonage media
@@ -162,4 +166,16 @@ test('RECORDING=off (the default): no notice, no recording, 404', async (t) => {
   assert.deepEqual(call.json().audio, [])
   const res = await rig.app.inject({ url: `/api/calls/${rig.uuid}/recording`, headers: auth })
   assert.equal(res.statusCode, 404)
+})
+
+test('RECORDING=on without a store, or with an empty notice, stops startup naming the setting', async () => {
+  for (const [env, needle] of [
+    [{ RECORDING: 'on', DATA_DIR: '' }, /RECORDING=on needs a call store/],
+    [{ RECORDING: 'on', DATA_DIR: './data', RECORDING_NOTICE: ' ' }, /RECORDING_NOTICE is empty/],
+    [{ RECORDING: 'yes' }, /RECORDING/]
+  ] as const) {
+    const err = await buildApp({ config: { data: { ...baseEnv, ...env }, env: false, dotenv: false }, logger: pino({ level: 'silent' }) }).catch((e: unknown) => e)
+    assert.ok(err instanceof ConfigError, `refused: ${JSON.stringify(env)}`)
+    assert.match(err.problems.join('\n'), needle)
+  }
 })
