@@ -4,20 +4,28 @@ import type { EncodeReply, EncodeRequest } from './encode-worker.js'
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never
 
+/**
+ * lamejs makes much short-lived garbage: with V8's default young generation
+ * the process grows by ~150 MB while the thread encodes. A small one keeps it
+ * near 60 MB (measured: 156 → 59 MB), for no measurable CPU.
+ */
+const LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 }
+
 /** Runs from source (tsx) or from dist/: the worker is loaded the same way as this file. */
 function startWorker (): Worker {
   if (import.meta.url.endsWith('.ts')) {
     const entry = new URL('./encode-worker.ts', import.meta.url).href
     // A worker does not inherit tsx's loader hooks: it registers them itself first.
     return new Worker('import("tsx/esm/api").then(m => { m.register(); return import(require("node:worker_threads").workerData.entry) })',
-      { eval: true, workerData: { entry } })
+      { eval: true, workerData: { entry }, resourceLimits: LIMITS })
   }
-  return new Worker(new URL('./encode-worker.js', import.meta.url))
+  return new Worker(new URL('./encode-worker.js', import.meta.url), { resourceLimits: LIMITS })
 }
 
 /**
  * The main thread's side of the encoder thread (encode-worker.ts): started on
- * first use, and holding the process open only while it has work.
+ * first use, holding the process open only while it has work, and stopped
+ * (its memory returned) when the queue is empty.
  */
 export class EncoderThread {
   #worker: Worker | null = null

@@ -120,8 +120,12 @@ export class Recordings {
   }
 
   async #drain (): Promise<void> {
-    for (let job = this.#queue.shift(); job !== undefined && !this.#closing; job = this.#queue.shift()) {
-      await this.#store(job)
+    while (this.#queue.length > 0 && !this.#closing) {
+      for (let job = this.#queue.shift(); job !== undefined && !this.#closing; job = this.#queue.shift()) {
+        await this.#store(job)
+      }
+      // Nothing more to encode: the thread goes, and its memory with it (a recording queued meanwhile goes round again).
+      await this.#encoder.close()
     }
   }
 
