@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { mkdirSync, readdirSync, unlinkSync } from 'node:fs'
-import { unlink } from 'node:fs/promises'
+import { access, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Rate } from '../audio/resampler.js'
 import type { Log } from '../log/logger.js'
@@ -48,8 +48,8 @@ export class Recordings {
   #running: Promise<void> | null = null
   /** Calls that ended and whose spool is still being closed. */
   readonly #finishing = new Set<Promise<void>>()
-  /** Spool files of calls in progress (recover() leaves them alone). */
-  readonly #active = new Set<string>()
+  /** Spool files this run knows (calls in progress, queued, being stored): recover() leaves them alone. */
+  readonly #known = new Set<string>()
   #closing = false
   /** Recordings stored, failed. */
   readonly counters = { stored: 0, failed: 0 }
@@ -64,7 +64,7 @@ export class Recordings {
     let n = 0
     for (const name of readdirSync(this.#o.spoolDir)) {
       const m = /^([A-Za-z0-9_-]+)\.(8000|16000|24000)\.pcm$/.exec(name)
-      if (m === null || this.#active.has(join(this.#o.spoolDir, name))) continue
+      if (m === null || this.#known.has(join(this.#o.spoolDir, name))) continue
       this.#enqueue({ callId: Buffer.from(m[1]!, 'base64url').toString(), path: join(this.#o.spoolDir, name), rate: Number(m[2]) as Rate })
       n++
     }
@@ -77,9 +77,8 @@ export class Recordings {
     const spool = new Spool(join(this.#o.spoolDir, spoolName(session.id, rate)))
     const tape = new Tape(rate, (pcm) => spool.append(pcm), this.#o.leadMs)
     session.audioTap = this.#guarded(session, tape)
-    this.#active.add(spool.path)
+    this.#known.add(spool.path)
     session.once('end', () => {
-      this.#active.delete(spool.path)
       try { tape.end(performance.now()) } catch (err) { this.#o.log.error({ callId: session.id, err }, 'recording: could not close the tape') }
       const finishing = this.#finish(session.id, tape, spool)
       this.#finishing.add(finishing)
@@ -109,12 +108,14 @@ export class Recordings {
         this.#o.log.error({ callId, err: spool.failed }, 'recording lost: its spool file could not be written')
       }
       await unlink(spool.path).catch(() => {})
+      this.#known.delete(spool.path)
       return
     }
     this.#enqueue({ callId, path: spool.path, rate: tape.rate })
   }
 
   #enqueue (job: Job): void {
+    this.#known.add(job.path)
     this.#queue.push(job)
     this.#running ??= this.#drain().finally(() => { this.#running = null })
   }
@@ -130,14 +131,24 @@ export class Recordings {
   }
 
   async #store (job: Job): Promise<void> {
+    try {
+      await this.#storeOnce(job)
+    } finally {
+      this.#known.delete(job.path)
+    }
+  }
+
+  async #storeOnce (job: Job): Promise<void> {
     const db = this.#o.db()
     if (this.#forgotten.delete(job.callId)) { await unlink(job.path).catch(() => {}); return }
     if (db === null) {
-      // Left on disk: the next start (recover()) stores it.
+      // Left on disk: stored once the store opens (recover()), or at the next start.
       this.counters.failed++
-      this.#o.log.error({ callId: job.callId }, 'recording not stored: the call store is not open (kept on disk for the next start)')
+      this.#o.log.error({ callId: job.callId }, 'recording not stored yet: the call store is not open (kept on disk until it is)')
       return
     }
+    // putAudio replaces what is stored: never with a file that is gone.
+    if (!await access(job.path).then(() => true, () => false)) return
     const startedAt = performance.now()
     try {
       const stored = await putAudio(db, job.callId, 'recording', MP3_MIME, this.#encoder.encode(job.path, job.rate))
@@ -161,6 +172,7 @@ export class Recordings {
     if (queued >= 0) {
       const [job] = this.#queue.splice(queued, 1)
       try { unlinkSync(job!.path) } catch { /* already gone */ }
+      this.#known.delete(job!.path)
       return
     }
     this.#forgotten.add(callId)

@@ -30,7 +30,7 @@ export class Tape implements AudioTap {
   #t0 = -1
   /** Frames before this are written out; the ring holds [#base, #base + #capacity). */
   #base = 0
-  #callerPos = 0
+  #callerPos = -1
   /** Where the assistant's audio sent so far ends. */
   #assistantEnd = 0
   readonly #resamplers = new Map<string, Resampler>()
@@ -69,8 +69,8 @@ export class Tape implements AudioTap {
     const now = this.#at(nowMs)
     this.#settle(now)
     const drift = MAX_DRIFT_MS * this.rate / 1000
-    // Frames that stopped coming (a gap) or came in a burst: placed by the clock again, so both channels stay aligned.
-    if (this.#callerPos < now - drift || this.#callerPos > now + drift) this.#callerPos = Math.max(now - samples.length, this.#base)
+    // The first frame, frames that stopped coming (a gap) or came in a burst: placed by the clock, so both channels stay aligned.
+    if (this.#callerPos < 0 || this.#callerPos < now - drift || this.#callerPos > now + drift) this.#callerPos = Math.max(now - samples.length, this.#base)
     this.#callerPos = Math.max(this.#callerPos, this.#base)
     this.#put(0, this.#callerPos, samples)
     this.#callerPos += samples.length
@@ -101,7 +101,7 @@ export class Tape implements AudioTap {
     if (this.#t0 < 0) return
     const end = Math.max(this.#at(nowMs), this.#base)
     this.#silence(1, end, this.#assistantEnd)
-    this.#silence(0, end, this.#callerPos)
+    this.#silence(0, end, Math.max(end, this.#callerPos))
     this.#flush(end)
   }
 
