@@ -188,7 +188,8 @@ export class Recordings {
     const timeout = new Promise<void>(resolve => { timer = setTimeout(() => { late.yes = true; resolve() }, ms) })
     // Calls the shutdown just ended reach the queue once their spools are closed.
     while (!late.yes && (this.#finishing.size > 0 || this.#running !== null)) {
-      await Promise.race([Promise.all([...this.#finishing]), this.#running, timeout])
+      const pending = [...this.#finishing, ...(this.#running === null ? [] : [this.#running])]
+      await Promise.race([Promise.all(pending), timeout])
     }
     clearTimeout(timer)
     this.#closing = true

@@ -8,7 +8,10 @@ import { goertzel, tone } from '../../helpers/tones.js'
 import { DEFAULT_RECORDING_NOTICE } from '../../../lib/recording/settings.js'
 import { buildApp } from '../../../app.js'
 import { ConfigError } from '../../../lib/config/schema.js'
-import { baseEnv } from '../../helpers/build.js'
+import { baseEnv, build } from '../../helpers/build.js'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { statAudio } from '../../../lib/records/store/audio-store.js'
 import { pino } from 'pino'
 
 /**
@@ -178,4 +181,25 @@ test('RECORDING=on without a store, or with an empty notice, stops startup namin
     assert.ok(err instanceof ConfigError, `refused: ${JSON.stringify(env)}`)
     assert.match(err.problems.join('\n'), needle)
   }
+})
+
+test('a recording the previous run left on disk (it stopped before storing it) is stored at the next start, and its file removed', async (t) => {
+  const dataDir = await embeddedDataDir(t)
+  const callId = 'left-by-a-crash'
+  const spoolDir = join(dataDir, 'recording-spool')
+  mkdirSync(spoolDir, { recursive: true })
+  // 2 s of both channels, interleaved, as the tape writes them.
+  const left = tone(CALLER_HZ, 2000, RATE)
+  const right = tone(ASSISTANT_HZ, 2000, RATE)
+  const pcm = new Int16Array(left.length * 2)
+  for (let i = 0; i < left.length; i++) { pcm[2 * i] = left[i]!; pcm[2 * i + 1] = right[i]! }
+  const file = join(spoolDir, `${Buffer.from(callId).toString('base64url')}.${RATE}.pcm`)
+  writeFileSync(file, pcm)
+  const { app } = await build(t, { RECORDING: 'on', DATA_DIR: dataDir })
+  await waitFor(() => (app.recording.recordings?.counters.stored ?? 0) === 1, 60_000, 'the left recording to be stored')
+  const db = app.callStore.db()!
+  const audio = await statAudio(db, callId, 'recording')
+  assert.equal(audio?.mime, 'audio/mpeg')
+  assert.ok(audio.size > 1000)
+  assert.equal(existsSync(file), false, 'the spool file is gone')
 })
