@@ -9,9 +9,10 @@ import { DEFAULT_RECORDING_NOTICE } from '../../../lib/recording/settings.js'
 import { buildApp } from '../../../app.js'
 import { ConfigError } from '../../../lib/config/schema.js'
 import { baseEnv, build } from '../../helpers/build.js'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { statAudio } from '../../../lib/records/store/audio-store.js'
+import { openDb } from '../../../lib/records/store/db.js'
 import { pino } from 'pino'
 
 /**
@@ -202,4 +203,17 @@ test('a recording the previous run left on disk (it stopped before storing it) i
   assert.equal(audio?.mime, 'audio/mpeg')
   assert.ok(audio.size > 1000)
   assert.equal(existsSync(file), false, 'the spool file is gone')
+})
+
+test('a shutdown with a call up ends it and stores its recording before the store closes', async (t) => {
+  const dataDir = await embeddedDataDir(t)
+  const rig = await recordedCall(t, { DATA_DIR: dataDir })
+  assert.notEqual(await rig.app.callStore.opened, null)
+  assert.ok(rig.app.bridge.sessions.has(rig.uuid), 'the call is up')
+  await rig.app.close()
+  const db = await openDb({ url: '', dataDir })
+  t.after(() => db.close())
+  const audio = await statAudio(db, rig.uuid, 'recording')
+  assert.equal(audio?.mime, 'audio/mpeg')
+  assert.deepEqual(readdirSync(join(dataDir, 'recording-spool')), [], 'no spool file left')
 })
