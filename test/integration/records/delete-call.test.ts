@@ -5,9 +5,11 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { conversationRig, type ConversationRig } from '../../helpers/call-rig.js'
 import { waitFor } from '../../fakes/realtime-server.js'
-import { embeddedDataDir, pgSchema, PG_URL } from './store-backends.js'
+import { backends, embeddedDataDir, pgSchema, PG_URL } from './store-backends.js'
 import { tone } from '../../helpers/tones.js'
-import { CALL_CHILD_TABLES } from '../../../lib/records/store/delete-call.js'
+import { CALL_CHILD_TABLES, deleteCall, purgeOrphanAudio } from '../../../lib/records/store/delete-call.js'
+import { audioKinds, putAudio } from '../../../lib/records/store/audio-store.js'
+import { migrate } from '../../../lib/records/store/migrations.js'
 
 /**
  * Issue #24, deletion on a caller's request: DELETE /api/calls/:id removes the
@@ -123,3 +125,26 @@ test('DELETE /api/calls/:id on PostgreSQL: 204, then 404 for the call and its re
     await setup.end()
   }
 })
+
+for (const b of backends) {
+  test(`${b.name}: deleteCall removes every child table's rows; audio whose call is gone is purged`, { skip: b.skip }, async (t) => {
+    const { db } = await b.open(t)
+    await migrate(db)
+    const at = new Date().toISOString()
+    for (const id of ['keep', 'gone']) {
+      await db.query('INSERT INTO calls (id, started_at, direction) VALUES ($1, $2, $3)', [id, at, 'inbound'])
+      await db.query('INSERT INTO call_lines (call_id, seq, role, text, at_ms) VALUES ($1, 1, $2, $3, 0)', [id, 'caller', MARK])
+      await db.query('INSERT INTO call_tools (call_id, seq, name, ok, latency_ms, result) VALUES ($1, 1, $2, true, 5, $3)', [id, 'end_call', 'ok'])
+      await putAudio(db, id, 'recording', 'audio/mpeg', new Uint8Array(300_000).fill(7))
+    }
+    await putAudio(db, 'orphan', 'recording', 'audio/mpeg', new Uint8Array(10).fill(1))
+    assert.equal(await deleteCall(db, 'gone'), true)
+    assert.equal(await deleteCall(db, 'gone'), false)
+    for (const table of CALL_CHILD_TABLES) {
+      assert.deepEqual(await db.query(`SELECT 1 FROM ${table} WHERE call_id = $1`, ['gone']), [], table)
+      assert.notDeepEqual(await db.query(`SELECT 1 FROM ${table} WHERE call_id = $1`, ['keep']), [], `${table} of another call is kept`)
+    }
+    assert.equal(await purgeOrphanAudio(db), 1)
+    assert.deepEqual([...(await audioKinds(db, ['keep', 'orphan'])).keys()], ['keep'])
+  })
+}
