@@ -21,6 +21,7 @@ import summaryPlugin from './plugins/summary.js'
 import ownerAlertsPlugin from './plugins/owner-alerts.js'
 import budgetPlugin from './plugins/budget.js'
 import voicemailPlugin from './plugins/voicemail.js'
+import recordingPlugin from './plugins/recording.js'
 import healthRoutes from './routes/health.js'
 import connectRoutes from './routes/connect.js'
 import nccoRoutes from './routes/ncco.js'
@@ -30,6 +31,7 @@ import consoleRoutes from './routes/console.js'
 import apiRoutes from './routes/api.js'
 import transferRoutes from './routes/transfer.js'
 import voicemailRoutes from './routes/voicemail.js'
+import callDataRoutes from './routes/call-data.js'
 import { loggerOptions } from './lib/log/logger.js'
 
 export interface AppOptions {
@@ -71,6 +73,7 @@ export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance>
   await app.register(callStorePlugin)
   await app.register(budgetPlugin)
   await app.register(voicemailPlugin)
+  await app.register(recordingPlugin)
   await app.register(consolePlugin)
   await app.register(notifyPlugin)
   await app.register(summaryPlugin)
@@ -84,5 +87,6 @@ export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance>
   await app.register(apiRoutes)
   await app.register(transferRoutes)
   await app.register(voicemailRoutes)
+  await app.register(callDataRoutes)
   return app
 }

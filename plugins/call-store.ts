@@ -11,6 +11,8 @@ import { leftoverPglite, openDb, pgliteNotice, type Db } from '../lib/records/st
 import { Journal, JOURNAL_FILE } from '../lib/records/store/journal.js'
 import { migrate } from '../lib/records/store/migrations.js'
 import { CallWriter, purgeOlderThan } from '../lib/records/store/call-store.js'
+import { purgeAudioOlderThan } from '../lib/records/store/audio-store.js'
+import { purgeOrphanAudio } from '../lib/records/store/delete-call.js'
 
 type Line = SessionEventMap['transcript'][0]
 
@@ -115,7 +117,7 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
       const old = d.kind === 'embedded' ? leftoverPglite(cfg.DATA_DIR) : null
       // At every start while the folder is there: an owner who missed it once sees it again, and the server still runs.
       if (old !== null) log.warn({ dir: old }, pgliteNotice(old))
-      const purged = await purgeOlderThan(d, cfg.CALL_RETENTION_DAYS)
+      const purged = await purgeAll(d)
       log.info({ kind: d.kind, dataDir: d.kind === 'embedded' ? cfg.DATA_DIR : undefined, purged, retentionDays: cfg.CALL_RETENTION_DAYS, openMs: Math.round(performance.now() - since) }, 'call store open')
       return d
     } catch (err) {
@@ -141,8 +143,16 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
     }, () => {})
   }, FLUSH_MS)
   flushTimer.unref()
+  /** Calls past CALL_RETENTION_DAYS, recordings past RECORDING_RETENTION_DAYS, and audio whose call is gone. */
+  async function purgeAll (d: Db): Promise<number> {
+    const calls = await purgeOlderThan(d, cfg.CALL_RETENTION_DAYS)
+    const recordings = await purgeAudioOlderThan(d, 'recording', cfg.RECORDING_RETENTION_DAYS)
+    const orphans = await purgeOrphanAudio(d)
+    if (recordings + orphans > 0) log.info({ recordings, orphans, retentionDays: cfg.RECORDING_RETENTION_DAYS }, 'recordings purged')
+    return calls
+  }
   const purgeTimer = setInterval(() => {
-    if (db !== null) purgeOlderThan(db, cfg.CALL_RETENTION_DAYS).catch((err: unknown) => log.error({ err }, 'call store purge failed'))
+    if (db !== null) purgeAll(db).catch((err: unknown) => log.error({ err }, 'call store purge failed'))
   }, PURGE_EVERY_MS)
   purgeTimer.unref()
 
@@ -228,7 +238,7 @@ async function callStorePlugin (fastify: FastifyInstance): Promise<void> {
     live,
     db: () => db,
     opened,
-    purge: async () => db === null ? 0 : await purgeOlderThan(db, cfg.CALL_RETENTION_DAYS)
+    purge: async () => db === null ? 0 : await purgeAll(db)
   })
 
   fastify.addHook('onClose', async () => {

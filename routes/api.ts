@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { Db } from '../lib/records/store/db.js'
 import { getCall, listCalls, overview, parseFilter, toCsv, MAX_EXPORT_ROWS } from '../lib/records/store/queries.js'
+import { audioKinds } from '../lib/records/store/audio-store.js'
 
 const MAX_ID_CHARS = 200
 const MAX_OVERVIEW_DAYS = 365
@@ -34,7 +35,10 @@ export default async function apiRoutes (fastify: FastifyInstance): Promise<void
     if (!f.ok) return await badRequest(reply, f.message)
     const db = await store(reply)
     if (db === null) return reply
-    return await listCalls(db, f.value)
+    const page = await listCalls(db, f.value)
+    // Which calls have a recording (or a voicemail): the list shows a mark, one query for the page.
+    const kinds = await audioKinds(db, page.calls.map(c => c.id))
+    return { ...page, calls: page.calls.map(c => ({ ...c, audio: kinds.get(c.id) ?? [] })) }
   })
 
   for (const format of ['csv', 'json'] as const) {
@@ -63,7 +67,7 @@ export default async function apiRoutes (fastify: FastifyInstance): Promise<void
     if (db === null) return reply
     const call = await getCall(db, id)
     if (call === null) return await reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no call ${id} in the store` })
-    return { ...call, notifications: await fastify.notifier.statusFor(id) }
+    return { ...call, notifications: await fastify.notifier.statusFor(id), audio: (await audioKinds(db, [id])).get(id) ?? [] }
   })
 
   fastify.get('/api/overview', opts, async (request, reply) => {

@@ -118,6 +118,8 @@ export default async function nccoRoutes (fastify: FastifyInstance): Promise<voi
       rate: cfg.VONAGE_AUDIO_RATE,
       // The person we call did not call us: never the inbound greeting.
       greeting: direction === 'outbound' ? cfg.OUTBOUND_GREETING_TEXT : cfg.GREETING_TEXT,
+      // Before the AI says a word, and for outbound calls (/answer) as for inbound ones.
+      notice: cfg.RECORDING === 'on' ? cfg.RECORDING_NOTICE : '',
       language: cfg.GREETING_LANGUAGE,
       signedHandshake: cfg.VONAGE_SIGNATURE_SECRET !== ''
     }))

@@ -4,6 +4,7 @@ import { Playout, FRAME_MS } from './playout.js'
 import type { MediaChannel } from './media-channel.js'
 import type { CallCounters } from './stats.js'
 import { frameChannel, frameMessage, deltaChannel, deltaMessage } from './probe.js'
+import type { AudioTap } from './audio-tap.js'
 
 /**
  * The assistant's audio on its way to the caller: the playout ledger
@@ -16,11 +17,15 @@ export class AssistantAudio {
   #media: MediaChannel | null = null
   #mediaAt = 0
   #firstSentAt = -1
+  /** The time of the pump in progress: a frame sent now starts playing when the ones before it have played. */
+  #pumpAt = 0
   readonly #idleWaiters: Array<() => void> = []
   readonly #stats: CallCounters
   readonly #session: object
   /** Called once with the ms from media to the first frame of the model's audio. */
   onFirstAudio: ((ms: number) => void) | null = null
+  /** Hears every frame sent, and when it will play (the recorder). */
+  tap: AudioTap | null = null
 
   /**
    * `streaming`: the engine streams its audio at real-time pace, silence
@@ -80,6 +85,7 @@ export class AssistantAudio {
   pump (nowMs: number, countFirstAudio = true): boolean {
     const media = this.#media
     if (media === null) return this.playout.isActive(nowMs)
+    this.#pumpAt = nowMs
     const sent = this.playout.pump(nowMs, this.#sendFrame)
     if (media.bufferedAmount === 0) this.playout.framesFlushed()
     if (sent > 0 && countFirstAudio && this.#stats.connectToFirstAudioMs === null) {
@@ -114,6 +120,8 @@ export class AssistantAudio {
   readonly #sendFrame = (frame: Buffer): void => {
     this.#stats.assistantAudioMs += FRAME_MS
     this.#media!.sendFrame(frame)
+    // Before the ledger moves on: what is queued at Vonage now plays before this frame.
+    this.tap?.assistant(frame, this.playout.rate, this.#pumpAt + this.playout.queuedAtVonageMs(this.#pumpAt))
     if (frameChannel.hasSubscribers) {
       const at = performance.now()
       if (this.#firstSentAt < 0) this.#firstSentAt = at

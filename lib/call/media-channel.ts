@@ -40,6 +40,8 @@ export class MediaChannel {
   #malformedWarned = false
   #sizeWarned = false
   dropped = 0
+  /** Told after each clear (the recorder cuts the assistant's track there). */
+  onClear: (() => void) | null = null
 
   constructor (socket: MediaSocket, rate: Rate, on: MediaHandlers, log: Log) {
     this.#socket = socket
@@ -99,7 +101,11 @@ export class MediaChannel {
   }
 
   sendFrame (frame: Buffer): void { this.#socket.send(frame) }
-  clear (): void { this.#socket.send(CLEAR) }
+  clear (): void {
+    this.#socket.send(CLEAR)
+    this.onClear?.()
+  }
+
   sendText (text: string): void { this.#socket.send(text) }
   close (code: number, reason: string): void { this.#socket.close(code, reason) }
 }

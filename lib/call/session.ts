@@ -16,6 +16,7 @@ import { TurnWiring, type TurnSettings } from './turn-wiring.js'
 import { CallCounters, type CallStats, type EndReason, type Usage } from './stats.js'
 import { Turns } from './turns.js'
 import { CallLimits, CALLER_SILENCE_MS, type LimitOptions } from './limits.js'
+import type { AudioTap } from './audio-tap.js'
 
 export type { CallStats, EndReason, Usage, MediaSocket }
 export { CALLER_SILENCE_MS }
@@ -84,6 +85,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
   #failed = false
   #ended = false
   #endReason: EndReason = 'ended'
+  #tap: AudioTap | null = null
 
   constructor (o: SessionOptions) {
     super()
@@ -127,6 +129,14 @@ export class CallSession extends EventEmitter<SessionEventMap> {
   }
 
   get ended (): boolean { return this.#ended }
+
+  /** Both sides of the audio as the caller hears and speaks them (the recorder sets it on 'media'). */
+  get audioTap (): AudioTap | null { return this.#tap }
+  set audioTap (tap: AudioTap | null) {
+    this.#tap = tap
+    this.#audio.tap = tap
+  }
+
   get mediaAttached (): boolean { return this.#media !== null }
 
   #listen (engine: SpeechEngine): void {
@@ -192,6 +202,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
       dtmf: (digit) => this.emit('dtmf', digit)
     }, this.#o.log)
     this.#media = media
+    media.onClear = () => this.#tap?.cleared(performance.now())
     const now = performance.now()
     this.#limits.mediaAttached(now)
     this.#audio.attach(media, now)
@@ -211,6 +222,7 @@ export class CallSession extends EventEmitter<SessionEventMap> {
   #onCallerAudio (pcm: Uint8Array): void {
     const now = performance.now()
     this.#limits.callerFrame(now)
+    this.#tap?.caller(pcm, this.#rate, now)
     if (this.#uplink.push(pcm, now, !this.#failed)) this.#turnWiring?.frame(pcm, pcm.length / 2 / (this.#rate / 1000))
   }
 

@@ -9,6 +9,7 @@ import { summarySettings, checkSummarySettings } from '../summary/settings.js'
 import { notifySettings, checkNotifySettings } from '../notify/settings.js'
 import { voicemailSettings, checkVoicemailSettings } from '../voicemail/settings.js'
 import { budgetSettings } from '../budget/settings.js'
+import { recordingSettings, checkRecordingSettings } from '../recording/settings.js'
 
 /** CONNECT_API_KEY places calls on the owner's account: long enough that guessing it is hopeless. */
 export const MIN_CONNECT_KEY_CHARS = 32
@@ -109,7 +110,8 @@ export const configSchema = {
     ...summarySettings,
     ...notifySettings,
     ...voicemailSettings,
-    ...budgetSettings
+    ...budgetSettings,
+    ...recordingSettings
   }
 } as const
 
@@ -224,5 +226,6 @@ export function checkConfig (raw: RawConfig): { config: AppConfig, problems: str
   problems.push(...checkSummarySettings(raw))
   problems.push(...checkNotifySettings(raw))
   problems.push(...checkVoicemailSettings(raw))
+  problems.push(...checkRecordingSettings(raw))
   return { config: { ...raw, publicHost }, problems }
 }

@@ -33,6 +33,8 @@ export interface MediaNccoOptions {
   token: string
   rate: Rate
   greeting: string
+  /** Said before the greeting, e.g. that the call is recorded (empty = nothing). */
+  notice?: string
   language: string
   /** Ask Vonage to sign the WebSocket handshake (with signed webhooks on). */
   signedHandshake: boolean
@@ -42,7 +44,7 @@ export function talk (text: string, language: string): TalkAction {
   return { action: 'talk', text, language, premium: false }
 }
 
-/** Greeting, then the call's audio to our media WebSocket. */
+/** Notice and greeting, then the call's audio to our media WebSocket. */
 export function mediaNcco (o: MediaNccoOptions): Ncco {
   const endpoint: WebsocketEndpoint = {
     type: 'websocket',
@@ -58,7 +60,9 @@ export function mediaNcco (o: MediaNccoOptions): Ncco {
     eventMethod: 'POST',
     endpoint: [endpoint]
   }
-  return o.greeting === '' ? [connect] : [talk(o.greeting, o.language), connect]
+  // One talk action: the notice and the greeting are read as one passage, without a gap between them.
+  const spoken = [o.notice ?? '', o.greeting].filter(t => t !== '').join('')
+  return spoken === '' ? [connect] : [talk(spoken, o.language), connect]
 }
 
 export const BUSY_MESSAGE = 'ただいま大変混み合っております。恐れ入りますが、しばらくしてからおかけ直しください。'

@@ -73,6 +73,8 @@ interface Options {
   metrics: boolean
   /** The speech engine the server runs (OPENAI_ENGINE) and the fake peer it talks to. */
   engine: 'realtime' | 'live'
+  /** RECORDING=on: every call recorded (spooled during the call, encoded after it on a low-priority thread). */
+  recording: boolean
 }
 
 const USAGE = `npm run bench -- [options]
@@ -100,6 +102,7 @@ the load generators on the others. No other process on the machine is touched.
   --no-resampler        skip the resampler comparison at the end
   --no-store            the call store off (DATA_DIR empty); on by default, as shipped
   --no-metrics          Prometheus metrics off (METRICS_PORT=0); on by default, as shipped
+  --recording           RECORDING=on: every call recorded (needs the store; off by default, as shipped)
   --wait-quiet=S        wait up to S seconds for the machine to be quiet before starting
   --node-args=a,b       extra node flags for the server (e.g. --trace-gc)
   --prof                V8 CPU profile of the server into bench-results/prof/
@@ -139,7 +142,8 @@ function parseArgs (): Options {
     spreadMs: 0,
     store: true,
     metrics: true,
-    engine: 'realtime'
+    engine: 'realtime',
+    recording: false
   }
   for (const a of process.argv.slice(2)) {
     const arg = a.replace(/^--/, '')
@@ -153,6 +157,7 @@ function parseArgs (): Options {
       case 'no-resampler': o.resampler = false; break
       case 'no-store': o.store = false; break
       case 'no-metrics': o.metrics = false; break
+      case 'recording': o.recording = true; break
       case 'out': o.out = v; break
       case 'greeting-delay': o.greetingDelayMs = Number(v); break
       case 'model-delay': o.modelDelayMs = Number(v); break
@@ -371,6 +376,7 @@ async function storeOnOff (): Promise<{ off: number, on: number, onPeak: number 
 
 async function main (): Promise<void> {
   const o = parseArgs()
+  if (o.recording && !o.store) throw new Error('--recording needs the call store: drop --no-store')
   for (const f of ['server.js', 'scripts/bench/probe.js', 'scripts/bench/callers.js', 'scripts/bench/fake-realtime.js', 'scripts/bench/fake-live.js'].map(f => f.startsWith('scripts/') ? benchDist(f) : dist(f))) {
     if (!existsSync(f)) throw new Error(`${f} is missing: run npm run build and tsc -p tsconfig.bench.json first (npm run bench does)`)
   }
@@ -469,6 +475,7 @@ async function main (): Promise<void> {
       // As shipped, the call store writes an embedded database into the server's own (temporary) folder.
       ...(o.store ? {} : { DATA_DIR: '' }),
       ...(o.metrics ? {} : { METRICS_PORT: '0' }),
+      ...(o.recording ? { RECORDING: 'on' } : {}),
       ...(process.env.BENCH_TRACE_LATE !== undefined ? { BENCH_TRACE_LATE: process.env.BENCH_TRACE_LATE } : {}),
       ...(process.env.BENCH_HEAP_SAMPLE !== undefined ? { BENCH_HEAP_SAMPLE: process.env.BENCH_HEAP_SAMPLE, BENCH_HEAP_LIVE: process.env.BENCH_HEAP_LIVE ?? '' } : {})
     },

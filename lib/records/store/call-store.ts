@@ -195,6 +195,7 @@ export async function purgeOlderThan (db: Db, days: number, now = new Date()): P
   const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString()
   // Counted, then deleted: a DELETE … RETURNING inside WITH is PostgreSQL's alone.
   const rows = await db.query<{ n: number }>('SELECT count(*) AS n FROM calls WHERE started_at < $1', [cutoff])
-  await db.batch([['DELETE FROM calls WHERE started_at < $1', [cutoff]]])
+  // The owner's messages about those calls (they quote the summary) go with them; lines, tools and voicemails cascade.
+  await db.batch([['DELETE FROM calls WHERE started_at < $1', [cutoff]], ['DELETE FROM notifications WHERE created_at < $1', [cutoff]]])
   return Number(rows[0]?.n ?? 0)
 }

@@ -3,6 +3,7 @@
 import { transferLine, transferSection } from './transfers.js'
 import { summaryCard, notificationsCard, summaryCell, overviewCards, st } from './summary.js'
 import { VOICEMAIL_TEXTS, VOICEMAIL_OUTCOMES, voicemailSection, budgetCard } from './voicemail.js'
+import { AUDIO_T, recordedMark, recordingSection, deleteButton } from './call-audio.js'
 
 const T = {
   ja: {
@@ -156,6 +157,8 @@ const T = {
 }
 Object.assign(T.ja, VOICEMAIL_TEXTS.ja)
 Object.assign(T.en, VOICEMAIL_TEXTS.en)
+Object.assign(T.ja, AUDIO_T.ja)
+Object.assign(T.en, AUDIO_T.en)
 const OUTCOMES = ['completed', 'ended-by-ai', 'transferred', 'upstream-failure', 'no-media', 'media-failure', 'shutdown', ...VOICEMAIL_OUTCOMES]
 const DIRECTIONS = ['inbound', 'outbound', 'softphone']
 
@@ -324,7 +327,7 @@ async function renderHistory () {
       h('td', { text: fmtTime(c.startedAt) }), h('td', {}, badge(c.direction)),
       h('td', { class: 'number', text: c.direction === 'outbound' ? c.to : c.from || '—' }),
       summaryCell(c, h, lang),
-      h('td', { class: 'num', text: fmtDur(c.durationMs) }), h('td', {}, badge(c.outcome ?? 'in-progress')),
+      h('td', { class: 'num' }, fmtDur(c.durationMs), ' ', recordedMark(c, h, t)), h('td', {}, badge(c.outcome ?? 'in-progress')),
       h('td', { class: 'num', text: fmtUsd(c.costUsd) }), h('td', { class: 'num wide', text: fmtMs(c.timeToFirstAudioMs) }))
     tr.addEventListener('click', () => { location.hash = `#call/${encodeURIComponent(c.id)}` })
     return tr
@@ -367,8 +370,10 @@ async function renderDetail (id) {
       h('tbody', {}, c.tools.map(x => h('tr', {}, h('td', { text: x.name }), h('td', { text: x.ok ? '✓' : '✗' }), h('td', { class: 'num', text: fmtMs(x.latencyMs) }), h('td', { text: x.result ?? '' }))))))
   main.replaceChildren(h('a', { href: '#history', class: 'back', text: t('back') }),
     h('section', { class: 'detail', 'data-call-id': c.id }, summaryCard(c, h, lang), notificationsCard(c, h, lang), h('h2', { class: 'number', text: c.id }), facts, voicemailSection(c, t, h),
+      recordingSection(c, h, t),
       transferSection(h, lang, c.transfers),
-      h('h2', { text: t('transcript') }), h('div', { class: 'card' }, lines), h('h2', { text: t('tools') }), tools))
+      h('h2', { text: t('transcript') }), h('div', { class: 'card' }, lines), h('h2', { text: t('tools') }), tools,
+      deleteButton(c, h, t, () => { location.hash = '#history' })))
 }
 
 // ---- overview ----
