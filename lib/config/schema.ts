@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { parsePrefixes } from '../security/dial-prefixes.js'
 import { isMachineId } from '../security/fly-replay.js'
+import { securitySettings, checkSecuritySettings } from '../security/settings.js'
 
 /** CONNECT_API_KEY places calls on the owner's account: long enough that guessing it is hopeless. */
 export const MIN_CONNECT_KEY_CHARS = 32
@@ -93,7 +94,8 @@ export const configSchema = {
     STORE_FULL_NUMBERS: { type: 'boolean', default: false, description: 'keep callers\' full phone numbers in the call store besides the masked ones: true or false' },
     STORE_TRANSCRIPTS: { type: 'boolean', default: true, description: 'keep what was said in the call store (and show it in the console): true or false' },
     CALL_RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 36500, default: 90, description: 'days a call is kept in the call store before it is purged' },
-    CONSOLE_KEY: { type: 'string', default: '', description: 'key of the operator console /console and the /api/calls API, at least 16 characters, e.g. from `openssl rand -hex 16`; empty = console on this machine only' }
+    CONSOLE_KEY: { type: 'string', default: '', description: 'key of the operator console /console and the /api/calls API, at least 16 characters, e.g. from `openssl rand -hex 16`; empty = console on this machine only' },
+    ...securitySettings
   }
 } as const
 
@@ -201,5 +203,6 @@ export function checkConfig (raw: RawConfig): { config: AppConfig, problems: str
   if (raw.CONSOLE_KEY !== '' && raw.CONSOLE_KEY.length < 16) problems.push(`CONSOLE_KEY is too short (${raw.CONSOLE_KEY.length} characters) — it opens every call's transcript, so use at least 16 random characters, e.g. from \`openssl rand -hex 16\``)
   if (raw.DATABASE_URL !== '' && !/^postgres(ql)?:\/\//.test(raw.DATABASE_URL)) problems.push('DATABASE_URL is malformed — expected postgres://user:password@host:5432/database')
   if (raw.OPENAI_API_VERSION !== '' && raw.AZURE_OPENAI_ENDPOINT === '') problems.push('OPENAI_API_VERSION is set but AZURE_OPENAI_ENDPOINT is not — the api-version only applies to Azure OpenAI\'s preview endpoint; remove it for OpenAI')
+  problems.push(...checkSecuritySettings(raw))
   return { config: { ...raw, publicHost }, problems }
 }
