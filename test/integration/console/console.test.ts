@@ -124,10 +124,10 @@ test('live calls stream as Server-Sent Events; history, detail, CSV and JSON exp
   const db = await rig.app.callStore.opened
   assert.ok(db !== null)
 
-  // A browser on this machine: loopback, no key needed.
+  // CONSOLE_KEY is set: even a request from this machine needs it (issue #21).
   const events: Array<{ event: string, data: any }> = []
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: rig.port, path: '/console/events', headers: { accept: 'text/event-stream' } }, resolve)
+    const req = httpRequest({ host: '127.0.0.1', port: rig.port, path: '/console/events', headers: { accept: 'text/event-stream', authorization: `Bearer ${KEY}` } }, resolve)
     req.on('error', reject)
     req.end()
   })
