@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { keyMatches, keylessLocal, requestFacts, sameHost, softphoneAccess, type Access, type SoftphoneMode } from '../lib/security/softphone-access.js'
 import { WRONG_KEYS_PER_MINUTE } from '../plugins/console.js'
+import { noSniff } from './console.js'
 import { registerSecrets } from '../lib/log/logger.js'
 import type { CallContext } from '../lib/realtime/session-update.js'
 
@@ -64,7 +65,7 @@ export default async function softphoneRoutes (fastify: FastifyInstance): Promis
       const a = access(request, undefined)
       if (!a.ok && a.status === 404) return await refuse(reply, a)
     })
-    await assets.register(fastifyStatic, { root: `${dir}softphone`, prefix: '/softphone/', decorateReply: false, index: false, redirect: false })
+    await assets.register(fastifyStatic, { root: `${dir}softphone`, prefix: '/softphone/', decorateReply: false, index: false, redirect: false, setHeaders: noSniff })
   })
 
   fastify.addHook('onListen', async () => {
