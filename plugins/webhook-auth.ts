@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { payloadHashMatches, queryHashMatches, tokenAcceptedUntilMs, verifyVonageToken, type SignatureReason } from '../lib/vonage/webhook-signature.js'
+import { payloadHashMatches, queryHashMatches, tokenAcceptedUntilMs, verifyVonageToken, WHERE_THE_SECRET_IS_EN, WHERE_THE_SECRET_IS_JA, type SignatureReason } from '../lib/vonage/webhook-signature.js'
 import { ReplayGuard } from '../lib/security/replay-guard.js'
 import { NOT_READY_MESSAGE, talk } from '../lib/vonage/ncco.js'
 
@@ -34,9 +34,6 @@ declare module 'fastify' {
   }
 }
 
-/** Where the owner finds the secret; said by the log line, the refusal and the doctor alike. */
-export const WHERE_THE_SECRET_IS_JA = 'Vonage ダッシュボード → Settings（API 設定）→ Signed webhooks の「Signature secret」'
-export const WHERE_THE_SECRET_IS_EN = 'Vonage Dashboard → Settings (API Settings) → Signed webhooks → "Signature secret"'
 
 export const UNSIGNED_WARNING = 'ALLOW_UNSIGNED_WEBHOOKS=true: VONAGE_SIGNATURE_SECRET なしで署名のない Webhook を受け付けます。URL を知っている人なら誰でも /incoming-call・/answer・/event を呼べ、通話ごとに OpenAI の料金がかかります。実験が終わったら ' + WHERE_THE_SECRET_IS_JA + ' を VONAGE_SIGNATURE_SECRET に設定してください（docs/security.md）。 / ' +
   'ALLOW_UNSIGNED_WEBHOOKS=true: unsigned webhooks are accepted without VONAGE_SIGNATURE_SECRET. Anyone who knows the URLs can post to /incoming-call, /answer and /event, and each call costs OpenAI time. After the experiment, set VONAGE_SIGNATURE_SECRET to the ' + WHERE_THE_SECRET_IS_EN + '; see docs/security.md.'
