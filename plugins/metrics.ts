@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import { CallMetrics } from '../lib/metrics/call-metrics.js'
 import { PortError } from '../lib/config/port-error.js'
-import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, TIMEOUT_CHECK_MS } from '../lib/security/connection-limits.js'
+import { HEADERS_TIMEOUT_MS, IDLE_SOCKET_MS, KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, TIMEOUT_CHECK_MS } from '../lib/security/connection-limits.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -45,6 +45,7 @@ async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
       })
     })
     const host = fastify.config.METRICS_HOST
+    srv.setTimeout(IDLE_SOCKET_MS)
     srv.listen(port, host)
     const failed = once(srv, 'error').then(([err]) => { throw err })
     try {

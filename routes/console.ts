@@ -14,8 +14,8 @@ function consoleDir (): string {
 /** No inline script or style anywhere: everything the page runs comes from /console/assets/. */
 export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-/** Proxies drop an idle stream; a comment line now and then keeps it open. */
-const SSE_PING_MS = 15_000
+/** Proxies drop an idle stream, and so does our own idle-socket timeout (IDLE_SOCKET_MS, 10 s): a comment line now and then keeps it open. */
+export const SSE_PING_MS = 5_000
 /** Live-view streams one server holds at once; more get 429 until one closes (each holds a socket and listeners). */
 export const MAX_LIVE_STREAMS = 100
 

@@ -9,16 +9,25 @@ import type { FastifyBaseLogger } from 'fastify'
  * HTTP server's timers at the upgrade or the response, and are untouched.
  */
 /** The request line and headers must arrive within this (a client that connects and sends nothing, too). */
-export const HEADERS_TIMEOUT_MS = 10_000
+export const HEADERS_TIMEOUT_MS = 12_000
 /** The whole request, body included (Vonage's webhooks are under 2 KB). */
 export const REQUEST_TIMEOUT_MS = 15_000
 /** An idle keep-alive socket between two requests is closed after this. */
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000
+/**
+ * A socket with no traffic either way for this long is closed: one that
+ * connects and never sends a byte is not closed by headersTimeout (measured on
+ * Node 26: it must also stay under HEADERS_TIMEOUT_MS, or Node never fires it).
+ * Upgraded WebSockets leave this timer at the upgrade; a live-view stream
+ * writes a ping well within it (routes/console.ts SSE_PING_MS).
+ */
+export const IDLE_SOCKET_MS = 10_000
 /** How often Node checks the two timeouts above (its default, 30 s, would let a slow socket live 45 s). */
 export const TIMEOUT_CHECK_MS = 2_000
 
 /** What the server's createServer and Fastify take (spread into Fastify's options in app.ts). */
 export const connectionOptions = {
+  connectionTimeout: IDLE_SOCKET_MS,
   requestTimeout: REQUEST_TIMEOUT_MS,
   keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
   http: { headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS }

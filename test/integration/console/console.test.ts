@@ -147,7 +147,7 @@ test('live calls stream as Server-Sent Events; history, detail, CSV and JSON exp
     }
   })
   await waitFor(() => events.some(e => e.event === 'snapshot'), 5000, 'the snapshot')
-  const plain = await rig.app.inject({ url: '/console/events' })
+  const plain = await rig.app.inject({ url: '/console/events', headers: { authorization: `Bearer ${KEY}` } })
   assert.equal(plain.statusCode, 406, 'no endless answer to a request that did not ask for a stream')
   const snap = events.find(e => e.event === 'snapshot')!.data
   assert.deepEqual(snap.calls.map((c: { id: string }) => c.id), [rig.uuid], 'the call in progress')
