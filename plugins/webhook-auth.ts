@@ -34,7 +34,6 @@ declare module 'fastify' {
   }
 }
 
-
 export const UNSIGNED_WARNING = 'ALLOW_UNSIGNED_WEBHOOKS=true: VONAGE_SIGNATURE_SECRET なしで署名のない Webhook を受け付けます。URL を知っている人なら誰でも /incoming-call・/answer・/event を呼べ、通話ごとに OpenAI の料金がかかります。実験が終わったら ' + WHERE_THE_SECRET_IS_JA + ' を VONAGE_SIGNATURE_SECRET に設定してください（docs/security.md）。 / ' +
   'ALLOW_UNSIGNED_WEBHOOKS=true: unsigned webhooks are accepted without VONAGE_SIGNATURE_SECRET. Anyone who knows the URLs can post to /incoming-call, /answer and /event, and each call costs OpenAI time. After the experiment, set VONAGE_SIGNATURE_SECRET to the ' + WHERE_THE_SECRET_IS_EN + '; see docs/security.md.'
 

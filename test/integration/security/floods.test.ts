@@ -21,7 +21,7 @@ const CONSOLE_KEY = 'console-key-0123456789abcdef'
 async function allClosed (sockets: Socket[], ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${sockets.filter(s => !s.closed).length} of ${sockets.length} sockets still open after ${ms} ms (indexes ${sockets.flatMap((s, i) => s.closed ? [] : [i]).join(", ")})`)), ms)
+    timer = setTimeout(() => reject(new Error(`${sockets.filter(s => !s.closed).length} of ${sockets.length} sockets still open after ${ms} ms (indexes ${sockets.flatMap((s, i) => s.closed ? [] : [i]).join(', ')})`)), ms)
   })
   try {
     await Promise.race([Promise.all(sockets.map(async s => { if (!s.closed) await once(s, 'close') })), deadline])
