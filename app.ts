@@ -33,6 +33,7 @@ import transferRoutes from './routes/transfer.js'
 import voicemailRoutes from './routes/voicemail.js'
 import callDataRoutes from './routes/call-data.js'
 import { loggerOptions } from './lib/log/logger.js'
+import { clientErrorHandler, connectionOptions } from './lib/security/connection-limits.js'
 
 export interface AppOptions {
   config?: ConfigPluginOptions
@@ -53,7 +54,11 @@ export async function buildApp (opts: AppOptions = {}): Promise<FastifyInstance>
     // Fastify wants this at construction, before the config is read, hence the indirection.
     trustProxy: (_address: string, hop: number) => hop < trustedHops,
     bodyLimit: 64 * 1024,
-    return503OnClosing: true
+    return503OnClosing: true,
+    // Slow or silent clients are dropped in seconds; malformed requests are never logged with their bytes.
+    ...connectionOptions,
+    // (Framework errors, a bad URL or content type, go through the one error handler: code and message only.)
+    clientErrorHandler
   })
   await app.register(configPlugin, opts.config ?? {})
   trustedHops = app.config.TRUST_PROXY_HOPS

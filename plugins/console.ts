@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
-import { createHmac } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import { isLocalRequest, keyMatches, sameHost } from '../lib/security/softphone-access.js'
+import { keyMatches, keylessLocal, requestFacts, sameHost } from '../lib/security/softphone-access.js'
+import { issueSession, sessionValid, SESSION_SECONDS } from '../lib/security/console-session.js'
 import { registerSecrets } from '../lib/log/logger.js'
 
 export type ConsoleVerdict =
@@ -13,7 +13,7 @@ export interface ConsoleGate {
   decide: (request: FastifyRequest) => ConsoleVerdict
   /** True when the request carries a key (query, Bearer or cookie) that is not the right one: those count against the rate limit. */
   carriesWrongKey: (request: FastifyRequest) => boolean
-  /** The key in `?key=` matches: the cookie to set. */
+  /** The key in `?key=` matches: the cookie to set (a new random session each time). */
   loginCookie: (request: FastifyRequest, given: string) => string | null
   /** onRequest hook counting wrong keys (one budget for the pages and the API); 429 past WRONG_KEYS_PER_MINUTE. */
   limit: onRequestHookHandler
@@ -28,7 +28,8 @@ declare module 'fastify' {
 }
 
 export const CONSOLE_COOKIE = 'console_session'
-const COOKIE_MAX_AGE_S = 7 * 24 * 3600
+/** Behind TLS the cookie takes the __Host- prefix: the browser keeps it to this host, Path=/ and Secure (no subdomain can set or shadow it). */
+export const CONSOLE_COOKIE_TLS = `__Host-${CONSOLE_COOKIE}`
 /** Wrong keys allowed per client and minute; right ones are not counted. */
 export const WRONG_KEYS_PER_MINUTE = 10
 /** All a wrong or missing key learns. */
@@ -45,6 +46,10 @@ function readCookie (header: string | undefined, name: string): string | undefin
   return undefined
 }
 
+function sessionCookie (request: FastifyRequest): string | undefined {
+  return readCookie(request.headers.cookie, CONSOLE_COOKIE_TLS) ?? readCookie(request.headers.cookie, CONSOLE_COOKIE)
+}
+
 function bearer (request: FastifyRequest): string | undefined {
   const h = request.headers.authorization
   return typeof h === 'string' && /^Bearer /i.test(h) ? h.slice(7).trim() : undefined
@@ -52,18 +57,17 @@ function bearer (request: FastifyRequest): string | undefined {
 
 /**
  * Who may open the operator console. It shows every caller's words, so it is
- * off for other machines until CONSOLE_KEY is set; a browser on the server's
- * own machine (no proxy in between) needs no key, as with the softphone. The
- * cookie holds a value derived from the key, not the key itself.
+ * off for other machines until CONSOLE_KEY is set. While no key at all is set,
+ * a browser on the server's own machine (no proxy in between) needs none, as
+ * with the softphone; once one is, every request needs the key. The cookie is
+ * a random session signed with the key (lib/security/console-session.ts), never
+ * the key itself, and expires.
  */
 async function consolePlugin (fastify: FastifyInstance): Promise<void> {
   const key = fastify.config.CONSOLE_KEY
   registerSecrets([key])
-  const session = key === '' ? '' : createHmac('sha256', key).update('console-session-v1').digest('hex')
-
-  const isLocal = (r: FastifyRequest): boolean =>
-    // The socket's own peer: request.ip follows X-Forwarded-For (trustProxy), which anyone can write.
-    isLocalRequest({ peer: r.raw.socket.remoteAddress, host: r.headers.host, headers: r.headers })
+  const anyKeySet = key !== '' || fastify.config.SOFTPHONE_KEY !== ''
+  const isLocal = (r: FastifyRequest): boolean => keylessLocal(requestFacts(r), anyKeySet)
 
   function crossSite (r: FastifyRequest): boolean {
     if (!STATE_CHANGING.has(r.method)) return false
@@ -84,29 +88,30 @@ async function consolePlugin (fastify: FastifyInstance): Promise<void> {
     limit,
     decide (r) {
       if (crossSite(r)) return { ok: false, status: 403, message: 'cross-site requests to the console are refused' }
+      // A set key is always required, whatever the peer, Host, headers or HTTP version.
       if (key !== '') {
         if (keyMatches(bearer(r), key)) return { ok: true, via: 'key' }
-        if (keyMatches(readCookie(r.headers.cookie, CONSOLE_COOKIE), session)) return { ok: true, via: 'cookie' }
+        if (sessionValid(key, sessionCookie(r))) return { ok: true, via: 'cookie' }
+        return { ok: false, status: 401, message: 'Unauthorized' }
       }
       if (isLocal(r)) return { ok: true, via: 'local' }
-      if (key === '') {
-        return { ok: false, status: 404, message: 'The console is off for requests from other machines: no CONSOLE_KEY is set. Open http://localhost:<PORT>/console on the server itself, or set CONSOLE_KEY (16+ random characters, e.g. `openssl rand -hex 16`) and open /console?key=<CONSOLE_KEY>.' }
-      }
-      return { ok: false, status: 401, message: 'Unauthorized' }
+      return { ok: false, status: 404, message: 'The console is off for this request: no CONSOLE_KEY is set. Without one it opens only to a browser on the server itself (http://localhost:<PORT>/console, no proxy in between, and not once SOFTPHONE_KEY is set). Set CONSOLE_KEY (16+ random characters, e.g. `openssl rand -hex 16`) and open /console?key=<CONSOLE_KEY>.' }
     },
     carriesWrongKey (r) {
       if (key === '') return false
       const q = (r.query as { key?: unknown } | undefined)?.key
       const given = [typeof q === 'string' ? q : undefined, bearer(r)].filter((g): g is string => g !== undefined)
-      const cookie = readCookie(r.headers.cookie, CONSOLE_COOKIE)
+      const cookie = sessionCookie(r)
       // A stale cookie beside the right key (the key was changed) is not a guess.
-      if (given.some(g => keyMatches(g, key)) || (cookie !== undefined && keyMatches(cookie, session))) return false
+      if (given.some(g => keyMatches(g, key)) || sessionValid(key, cookie)) return false
       return given.length > 0 || cookie !== undefined
     },
     loginCookie (r, given) {
       if (!keyMatches(given, key)) return null
-      const secure = r.protocol === 'https' ? '; Secure' : ''
-      return `${CONSOLE_COOKIE}=${session}; Path=/; Max-Age=${COOKIE_MAX_AGE_S}; HttpOnly; SameSite=Strict${secure}`
+      const attributes = `Path=/; Max-Age=${SESSION_SECONDS}; HttpOnly; SameSite=Strict`
+      // Plain http is only ever localhost (a browser drops Secure cookies elsewhere there).
+      if (r.protocol === 'https') return `${CONSOLE_COOKIE_TLS}=${issueSession(key)}; ${attributes}; Secure`
+      return `${CONSOLE_COOKIE}=${issueSession(key)}; ${attributes}`
     },
     async guard (request, reply) {
       const v = gate.decide(request)

@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import { CallMetrics } from '../lib/metrics/call-metrics.js'
 import { PortError } from '../lib/config/port-error.js'
+import { HEADERS_TIMEOUT_MS, IDLE_SOCKET_MS, KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, TIMEOUT_CHECK_MS } from '../lib/security/connection-limits.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,9 +14,10 @@ declare module 'fastify' {
 }
 
 /**
- * Prometheus metrics on METRICS_PORT (HOST), a server of their own so they are
- * never reachable through the public port: Fly scrapes them inside its network
- * (fly.toml [metrics]). Opened when the app is ready, so a port in use stops the start with a message naming the setting.
+ * Prometheus metrics on METRICS_PORT of METRICS_HOST (default 127.0.0.1: this
+ * machine only; they are unauthenticated), a server of their own so they are
+ * never reachable through the public port. Fly scrapes them over its private
+ * network (fly.toml: METRICS_HOST=fly-local-6pn, [metrics]). Opened when the app is ready, so a port in use stops the start with a message naming the setting.
  */
 async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
   const port = fastify.config.METRICS_PORT
@@ -29,7 +31,7 @@ async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
 
   let server: Server | null = null
   fastify.addHook('onReady', async () => {
-    const srv = createServer((req, res) => {
+    const srv = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS }, (req, res) => {
       const path = (req.url ?? '').split('?')[0]
       if (req.method !== 'GET' || path !== '/metrics') {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n')
@@ -42,17 +44,19 @@ async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
         res.writeHead(500, { 'content-type': 'text/plain' }).end('scrape failed\n')
       })
     })
-    srv.listen(port, fastify.config.HOST)
+    const host = fastify.config.METRICS_HOST
+    srv.setTimeout(IDLE_SOCKET_MS)
+    srv.listen(port, host)
     const failed = once(srv, 'error').then(([err]) => { throw err })
     try {
       await Promise.race([once(srv, 'listening'), failed])
     } catch (err) {
-      throw new PortError('METRICS_PORT', port, fastify.config.HOST, (err as NodeJS.ErrnoException).code)
+      throw new PortError('METRICS_PORT', port, host, (err as NodeJS.ErrnoException).code)
     }
     failed.catch(() => {})
     server = srv
     const addr = srv.address()
-    fastify.log.info({ metricsPort: typeof addr === 'object' && addr !== null ? addr.port : port }, 'metrics: GET /metrics on METRICS_PORT')
+    fastify.log.info({ metricsHost: host, metricsPort: typeof addr === 'object' && addr !== null ? addr.port : port }, 'metrics: GET /metrics on METRICS_HOST:METRICS_PORT')
   })
   fastify.addHook('onClose', async () => {
     if (server === null) return

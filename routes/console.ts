@@ -14,8 +14,15 @@ function consoleDir (): string {
 /** No inline script or style anywhere: everything the page runs comes from /console/assets/. */
 export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self'; " +
   "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-/** Proxies drop an idle stream; a comment line now and then keeps it open. */
-const SSE_PING_MS = 15_000
+/** Proxies drop an idle stream, and so does our own idle-socket timeout (IDLE_SOCKET_MS, 10 s): a comment line now and then keeps it open. */
+export const SSE_PING_MS = 5_000
+/** Live-view streams one server holds at once; more get 429 until one closes (each holds a socket and listeners). */
+export const MAX_LIVE_STREAMS = 100
+
+/** Every static file says its type is final: a browser must not run a mislabelled file as script or style. */
+export function noSniff (reply: FastifyReply): void {
+  reply.header('x-content-type-options', 'nosniff')
+}
 
 function securityHeaders (reply: FastifyReply): FastifyReply {
   return reply
@@ -44,7 +51,7 @@ export default async function consoleRoutes (fastify: FastifyInstance): Promise<
       const v = gate.decide(request)
       if (!v.ok && v.status === 404) return await reply.code(404).send({ statusCode: 404, error: 'Not Found', message: v.message })
     })
-    await assets.register(fastifyStatic, { root: `${dir}assets`, prefix: '/console/assets/', decorateReply: false, index: false, redirect: false })
+    await assets.register(fastifyStatic, { root: `${dir}assets`, prefix: '/console/assets/', decorateReply: false, index: false, redirect: false, setHeaders: noSniff })
   })
 
   fastify.get('/console', { onRequest: limited }, async (request, reply) => {
@@ -71,6 +78,11 @@ export default async function consoleRoutes (fastify: FastifyInstance): Promise<
     // Only an EventSource gets the endless stream; anything else (a HEAD, a plain fetch) an answer that ends.
     if (request.method !== 'GET' || !String(request.headers.accept ?? '').includes('text/event-stream')) {
       return await reply.code(406).send({ statusCode: 406, error: 'Not Acceptable', message: 'this is a Server-Sent Events stream: send Accept: text/event-stream' })
+    }
+    if (streams.size >= MAX_LIVE_STREAMS) {
+      request.log.warn({ streams: streams.size }, 'live view refused: MAX_LIVE_STREAMS streams already open')
+      return await reply.code(429).header('retry-after', '30')
+        .send({ statusCode: 429, error: 'Too Many Requests', message: `at most ${MAX_LIVE_STREAMS} live views are open at once: close another console tab, or try again shortly` })
     }
     const res = reply.raw
     reply.hijack()

@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { isLocalRequest, sameHost, softphoneAccess, type Access, type SoftphoneMode } from '../lib/security/softphone-access.js'
+import { keyMatches, keylessLocal, requestFacts, sameHost, softphoneAccess, type Access, type SoftphoneMode } from '../lib/security/softphone-access.js'
+import { WRONG_KEYS_PER_MINUTE } from '../plugins/console.js'
+import { noSniff } from './console.js'
 import { registerSecrets } from '../lib/log/logger.js'
 import type { CallContext } from '../lib/realtime/session-update.js'
 
@@ -29,11 +31,30 @@ export default async function softphoneRoutes (fastify: FastifyInstance): Promis
   const dir = publicDir()
   const page = readFileSync(`${dir}softphone.html`, 'utf8')
 
+  // The keyless mode ends once any key is set (the console's too): one rule for both (lib/security/softphone-access.ts).
+  const anyKeySet = cfg.SOFTPHONE_KEY !== '' || cfg.CONSOLE_KEY !== ''
+
   function access (request: FastifyRequest, given: string | undefined): Access {
-    // The socket's own peer: request.ip follows X-Forwarded-For (trustProxy), which anyone can write.
-    const local = isLocalRequest({ peer: request.raw.socket.remoteAddress, host: request.headers.host, headers: request.headers, httpVersion: request.raw.httpVersion })
-    return softphoneAccess(policy, local, given)
+    return softphoneAccess(policy, keylessLocal(requestFacts(request), anyKeySet), given)
   }
+
+  /** The key a request carries: ?key= on the page, the X-Softphone-Key header on the call. */
+  function givenKey (request: FastifyRequest): string | undefined {
+    const q = (request.query as { key?: unknown } | undefined)?.key
+    const h = request.headers['x-softphone-key']
+    return typeof q === 'string' ? q : typeof h === 'string' ? h : undefined
+  }
+
+  // Wrong ?key= on the page count against a budget per client, as on the console. (The call endpoint's own
+  // limit counts every request, wrong keys included: @fastify/rate-limit runs one limiter per request.)
+  const wrongKeyLimit = fastify.rateLimit({
+    max: WRONG_KEYS_PER_MINUTE,
+    timeWindow: 60_000,
+    allowList: (request) => {
+      const given = givenKey(request)
+      return cfg.SOFTPHONE_KEY === '' || given === undefined || keyMatches(given, cfg.SOFTPHONE_KEY)
+    }
+  })
 
   async function refuse (reply: FastifyReply, a: Access & { ok: false }): Promise<FastifyReply> {
     return await reply.code(a.status).send({ statusCode: a.status, error: a.status === 404 ? 'Not Found' : 'Unauthorized', message: a.message })
@@ -44,7 +65,7 @@ export default async function softphoneRoutes (fastify: FastifyInstance): Promis
       const a = access(request, undefined)
       if (!a.ok && a.status === 404) return await refuse(reply, a)
     })
-    await assets.register(fastifyStatic, { root: `${dir}softphone`, prefix: '/softphone/', decorateReply: false, index: false, redirect: false })
+    await assets.register(fastifyStatic, { root: `${dir}softphone`, prefix: '/softphone/', decorateReply: false, index: false, redirect: false, setHeaders: noSniff })
   })
 
   fastify.addHook('onListen', async () => {
@@ -52,12 +73,14 @@ export default async function softphoneRoutes (fastify: FastifyInstance): Promis
     const address = fastify.server.address()
     const port = typeof address === 'object' && address !== null ? address.port : cfg.PORT
     const url = `http://localhost:${port}/softphone`
-    if (policy.mode === 'true') fastify.log.warn({ url }, 'browser softphone open to anyone who can reach this server (SOFTPHONE_ENABLED=true): each call costs model time')
-    else fastify.log.info({ url, otherMachines: policy.key !== '' ? 'with ?key=SOFTPHONE_KEY' : 'off (no SOFTPHONE_KEY)' }, 'browser softphone: open the url in a browser on this machine to talk to the assistant')
+    if (policy.mode === 'true' && policy.key === '') fastify.log.warn({ url }, 'browser softphone open to anyone who can reach this server (SOFTPHONE_ENABLED=true): each call costs model time')
+    else if (policy.key !== '') fastify.log.info({ url: `${url}?key=<SOFTPHONE_KEY>` }, 'browser softphone: open it with ?key=SOFTPHONE_KEY (the key is required from every machine, this one included)')
+    else if (anyKeySet) fastify.log.info({ url }, 'browser softphone: off (CONSOLE_KEY is set, so the keyless mode on this machine is off; set SOFTPHONE_KEY to use it)')
+    else fastify.log.info({ url, otherMachines: 'off (no SOFTPHONE_KEY)' }, 'browser softphone: open the url in a browser on this machine to talk to the assistant')
   })
 
-  fastify.get('/softphone', async (request, reply) => {
-    const a = access(request, (request.query as { key?: unknown }).key as string | undefined)
+  fastify.get('/softphone', { onRequest: wrongKeyLimit }, async (request, reply) => {
+    const a = access(request, givenKey(request))
     if (!a.ok) return await refuse(reply, a)
     const host = request.host
     const sockets = SAFE_HOST.test(host) ? ` ws://${host} wss://${host}` : ''

@@ -10,6 +10,7 @@ import { notifySettings, checkNotifySettings } from '../notify/settings.js'
 import { voicemailSettings, checkVoicemailSettings } from '../voicemail/settings.js'
 import { budgetSettings } from '../budget/settings.js'
 import { recordingSettings, checkRecordingSettings } from '../recording/settings.js'
+import { securitySettings, checkSecuritySettings } from '../security/settings.js'
 
 /** CONNECT_API_KEY places calls on the owner's account: long enough that guessing it is hopeless. */
 export const MIN_CONNECT_KEY_CHARS = 32
@@ -111,7 +112,8 @@ export const configSchema = {
     ...notifySettings,
     ...voicemailSettings,
     ...budgetSettings,
-    ...recordingSettings
+    ...recordingSettings,
+    ...securitySettings
   }
 } as const
 
@@ -227,5 +229,6 @@ export function checkConfig (raw: RawConfig): { config: AppConfig, problems: str
   problems.push(...checkNotifySettings(raw))
   problems.push(...checkVoicemailSettings(raw))
   problems.push(...checkRecordingSettings(raw))
+  problems.push(...checkSecuritySettings(raw))
   return { config: { ...raw, publicHost }, problems }
 }

@@ -11,6 +11,8 @@ import { configuredModels, lookUpModel } from './models.js'
 import { openTestSession, doctorSessionUpdate } from './session.js'
 import { openLiveTestSession, doctorSessionStart } from './live-session.js'
 import { notifyChecks } from '../notify/doctor.js'
+import { isPublicBind } from '../security/settings.js'
+import { WHERE_THE_SECRET_IS_EN, WHERE_THE_SECRET_IS_JA } from '../vonage/webhook-signature.js'
 
 export type Status = 'ok' | 'warn' | 'fail'
 
@@ -37,6 +39,8 @@ export interface DoctorOptions {
 /** The doctor builds the app to read settings, persona and tools: no metrics port, no model check of its own, no log lines in the checklist. */
 const QUIET = { METRICS_PORT: 0, MODEL_CHECK: 'off', LOG_LEVEL: 'silent' }
 
+/** Fly's private network address: its metrics scraper comes over it, the internet cannot. */
+const FLY_PRIVATE_HOST = 'fly-local-6pn'
 const ok = (ja: string, en: string): Check => ({ status: 'ok', ja, en })
 const fail = (ja: string, en: string, fixJa: string, fixEn: string): Check => ({ status: 'fail', ja, en, fix: { ja: fixJa, en: fixEn } })
 const warn = (ja: string, en: string, fixJa: string, fixEn: string): Check => ({ status: 'warn', ja, en, fix: { ja: fixJa, en: fixEn } })
@@ -114,10 +118,33 @@ async function checkDeploySettings (app: FastifyInstance, checks: Check[]): Prom
     checks.push(ok('秘密鍵: 発信を使わないので不要です', 'private key: not needed (no outbound calls configured)'))
   }
   if (c.VONAGE_SIGNATURE_SECRET === '') {
-    checks.push(fail('VONAGE_SIGNATURE_SECRET が未設定: 署名のない Webhook も受け付けます', 'VONAGE_SIGNATURE_SECRET is not set: unsigned webhooks are accepted', 'Vonage ダッシュボード → API 設定の署名シークレットを VONAGE_SIGNATURE_SECRET に設定してください', 'set VONAGE_SIGNATURE_SECRET to the signature secret from the Vonage dashboard (API settings)'))
+    checks.push(fail('VONAGE_SIGNATURE_SECRET が未設定: Vonage の Webhook をすべて断ります（電話がつながりません）', 'VONAGE_SIGNATURE_SECRET is not set: every Vonage webhook is refused (calls do not connect)', `${WHERE_THE_SECRET_IS_JA} を VONAGE_SIGNATURE_SECRET に設定してください`, `set VONAGE_SIGNATURE_SECRET to the ${WHERE_THE_SECRET_IS_EN}`))
   } else {
     checks.push(ok('署名シークレットが設定されています（署名のない Webhook は拒否）', 'signature secret set (unsigned webhooks are refused)'))
   }
+  checks.push(...exposureChecks(c))
+}
+
+/** What a stranger could reach: issue #21's guards that a setting can switch off. */
+export function exposureChecks (c: FastifyInstance['config']): Check[] {
+  const checks: Check[] = []
+  if (c.ALLOW_UNSIGNED_WEBHOOKS && c.VONAGE_SIGNATURE_SECRET === '') {
+    checks.push(fail('ALLOW_UNSIGNED_WEBHOOKS=true: 署名のない Webhook を受け付けます（URL を知る人なら誰でも有料の通話を始められます）', 'ALLOW_UNSIGNED_WEBHOOKS=true: unsigned webhooks are accepted (anyone who knows the URLs can start paid calls)', `ALLOW_UNSIGNED_WEBHOOKS を消し、${WHERE_THE_SECRET_IS_JA} を VONAGE_SIGNATURE_SECRET に設定してください`, `remove ALLOW_UNSIGNED_WEBHOOKS and set VONAGE_SIGNATURE_SECRET to the ${WHERE_THE_SECRET_IS_EN}`))
+  }
+  if (isPublicBind(c.HOST)) {
+    if (c.SOFTPHONE_ENABLED === 'true' && c.SOFTPHONE_KEY === '') {
+      checks.push(fail(`ソフトフォンが誰にでも開いています（SOFTPHONE_ENABLED=true、キーなし、HOST=${c.HOST}）: 通話ごとに OpenAI の料金がかかります`, `the softphone is open to anyone (SOFTPHONE_ENABLED=true, no key, HOST=${c.HOST}): each call costs OpenAI time`, 'SOFTPHONE_KEY に 16 文字以上のランダムな文字列（openssl rand -hex 16）を設定してください', 'set SOFTPHONE_KEY to 16+ random characters (openssl rand -hex 16)'))
+    }
+    if (c.CONSOLE_KEY === '' && c.SOFTPHONE_KEY === '') {
+      const what = c.SOFTPHONE_ENABLED === 'false' ? 'コンソール' : 'コンソールとソフトフォン'
+      const whatEn = c.SOFTPHONE_ENABLED === 'false' ? 'the console' : 'the console and the softphone'
+      checks.push(warn(`${what}がキーなしで動いています（HOST=${c.HOST} で公開）: 同じマシンのプロキシ（nginx・トンネル）がヘッダーを足さないと、外から開けます`, `${whatEn} run without a key on a public HOST (${c.HOST}): a same-host proxy or tunnel that adds no header opens them to everyone`, 'CONSOLE_KEY と SOFTPHONE_KEY を設定してください（16 文字以上、openssl rand -hex 16）。キーを設定すると、このマシンからもキーが必要になります', 'set CONSOLE_KEY and SOFTPHONE_KEY (16+ characters, openssl rand -hex 16); once a key is set, this machine needs it too'))
+    }
+  }
+  if (c.METRICS_PORT !== 0 && isPublicBind(c.METRICS_HOST) && c.METRICS_HOST !== FLY_PRIVATE_HOST) {
+    checks.push(warn(`メトリクスがすべてのネットワークから読めます（METRICS_HOST=${c.METRICS_HOST}、認証なし）`, `the metrics are readable from any network (METRICS_HOST=${c.METRICS_HOST}, unauthenticated)`, 'METRICS_HOST=127.0.0.1（このマシンのみ）にするか、Fly.io では fly-local-6pn にしてください', 'set METRICS_HOST=127.0.0.1 (this machine only), or fly-local-6pn on Fly.io'))
+  }
+  return checks
 }
 
 async function checkOpenAI (app: FastifyInstance, checks: Check[], timeoutMs: number): Promise<void> {

@@ -13,8 +13,8 @@ export interface RequestFacts {
   /** The Host header as sent. */
   host: string | undefined
   headers: Record<string, string | string[] | undefined>
-  /** HTTP version of the request, e.g. '1.1'. */
-  httpVersion?: string
+  /** HTTP version of the request, e.g. '1.1' (request.raw.httpVersion). */
+  httpVersion: string
 }
 
 export type Access =
@@ -62,8 +62,26 @@ export function isLoopbackHost (host: string | undefined): boolean {
  */
 export function isLocalRequest (r: RequestFacts): boolean {
   if (!isLoopbackAddress(r.peer) || !isLoopbackHost(r.host)) return false
-  if (r.httpVersion !== undefined && (r.httpVersion === '1.0' || r.httpVersion === '0.9')) return false
+  // Browsers speak HTTP/1.1 or later; HTTP/1.0 on loopback is a proxy (nginx's default proxy_pass).
+  if (r.httpVersion !== '1.1' && r.httpVersion !== '2.0') return false
   return !hasProxyHeader(r.headers)
+}
+
+/**
+ * The one rule of the keyless "this machine" mode, for the softphone and the
+ * console alike: it exists only while no key at all is set (CONSOLE_KEY,
+ * SOFTPHONE_KEY), and then only for a request isLocalRequest() accepts. Once
+ * the owner sets a key, a same-host proxy that adds no header (and so looks
+ * like a browser on this machine) gets nothing without the key.
+ */
+export function keylessLocal (r: RequestFacts, anyKeySet: boolean): boolean {
+  return !anyKeySet && isLocalRequest(r)
+}
+
+/** The facts of a Fastify request: the socket's own peer (request.ip follows X-Forwarded-For, which anyone can write). */
+export function requestFacts (r: { raw: { socket: { remoteAddress?: string }, httpVersion: string }, headers: Record<string, string | string[] | undefined> }): RequestFacts {
+  const host = r.headers.host
+  return { peer: r.raw.socket.remoteAddress, host: typeof host === 'string' ? host : undefined, headers: r.headers, httpVersion: r.raw.httpVersion }
 }
 
 /** Constant-time comparison; hashing first makes the lengths equal. */
@@ -82,7 +100,7 @@ export interface AccessPolicy {
 
 const HOW_TO_ENABLE = 'Without a key it is open only to a browser on the server\'s own machine (http://localhost:<PORT>/softphone, no proxy or tunnel in between). ' +
   'To use it from elsewhere set SOFTPHONE_KEY to a long random string (e.g. `openssl rand -hex 16`) and open /softphone?key=<that string>; ' +
-  'SOFTPHONE_ENABLED=true opens it to anyone who can reach the server.'
+  'SOFTPHONE_ENABLED=true (and no SOFTPHONE_KEY) opens it to anyone who can reach the server.'
 
 /**
  * The decision for one request. `given` is the key the request carries, if
@@ -91,11 +109,14 @@ const HOW_TO_ENABLE = 'Without a key it is open only to a browser on the server\
  */
 export function softphoneAccess (p: AccessPolicy, local: boolean, given: string | undefined): Access {
   if (p.mode === 'false') return { ok: false, status: 404, message: 'The browser softphone is turned off on this server (SOFTPHONE_ENABLED=false). Set SOFTPHONE_ENABLED=auto to turn it on. ' + HOW_TO_ENABLE }
+  // A set key is always required, whatever the mode and wherever the request seems to come from.
+  if (p.key !== '') {
+    if (keyMatches(given, p.key)) return { ok: true, via: 'key' }
+    return { ok: false, status: 401, message: 'The browser softphone needs the key from this server\'s SOFTPHONE_KEY: open /softphone?key=<SOFTPHONE_KEY> (the page sends it on as the X-Softphone-Key header).' }
+  }
   if (p.mode === 'true') return { ok: true, via: 'enabled' }
   if (local) return { ok: true, via: 'local' }
-  if (p.key === '') return { ok: false, status: 404, message: 'The browser softphone is off for requests from other machines: no SOFTPHONE_KEY is set. ' + HOW_TO_ENABLE }
-  if (keyMatches(given, p.key)) return { ok: true, via: 'key' }
-  return { ok: false, status: 401, message: 'The browser softphone needs the key from this server\'s SOFTPHONE_KEY: open /softphone?key=<SOFTPHONE_KEY> (the page sends it on as the X-Softphone-Key header).' }
+  return { ok: false, status: 404, message: 'The browser softphone is off for this request: no SOFTPHONE_KEY is set, and without one it opens only to a browser on this machine (and not at all once CONSOLE_KEY is set). ' + HOW_TO_ENABLE }
 }
 
 /** Whether a browser's Origin header names the host the request came to (a same-site page, not another site's). */

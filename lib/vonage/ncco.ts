@@ -68,3 +68,5 @@ export function mediaNcco (o: MediaNccoOptions): Ncco {
 export const BUSY_MESSAGE = 'ただいま大変混み合っております。恐れ入りますが、しばらくしてからおかけ直しください。'
 export const UNAVAILABLE_MESSAGE = '申し訳ございません。ただいまAIアシスタントにおつなぎできません。しばらくしてからおかけ直しください。'
 export const CLOSING_MESSAGE = '申し訳ございません。ただいまメンテナンス中のため、しばらくしてからおかけ直しください。'
+/** Said when the server cannot check Vonage's signature (VONAGE_SIGNATURE_SECRET unset): the caller hears why the call ends, and no model session opens. */
+export const NOT_READY_MESSAGE = '申し訳ございません。ただいまこの番号は準備中のため、おつなぎできません。'

@@ -111,3 +111,7 @@ function expectedHash (claims: VonageClaims): string | null {
   const h = claims.payload_hash
   return typeof h === 'string' && h !== '' ? h.toLowerCase() : null
 }
+
+/** Where the owner finds the secret; said by the log line, the refusal and the doctor alike. */
+export const WHERE_THE_SECRET_IS_JA = 'Vonage ダッシュボード → Settings（API 設定）→ Signed webhooks の「Signature secret」'
+export const WHERE_THE_SECRET_IS_EN = 'Vonage Dashboard → Settings (API Settings) → Signed webhooks → "Signature secret"'

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path'
 import { once } from 'node:events'
 import type { TestContext } from 'node:test'
 import { startFlags } from './start-flags.js'
+import { TEST_SIGNATURE_SECRET } from '../helpers/vonage-sign.js'
 
 const LISTEN_TIMEOUT_MS = 15_000
 
@@ -54,7 +55,7 @@ export async function startServer (t: TestContext | undefined, env: Record<strin
     : [process.execPath, [...startFlags(), resolve('dist/server.js')], empty]
   const child = spawn(command, args, {
     cwd,
-    env: { ...(opts.minimalEnv === true ? { PATH: process.env.PATH } : process.env), ENV_FILE: join(empty, '.env'), METRICS_PORT: '0', MODEL_CHECK: 'off', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', SYSTEM_MESSAGE_PATH: resolve('system-message.txt'), DATA_DIR: '', ...env },
+    env: { ...(opts.minimalEnv === true ? { PATH: process.env.PATH } : process.env), ENV_FILE: join(empty, '.env'), METRICS_PORT: '0', MODEL_CHECK: 'off', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', SYSTEM_MESSAGE_PATH: resolve('system-message.txt'), DATA_DIR: '', VONAGE_SIGNATURE_SECRET: TEST_SIGNATURE_SECRET, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // npm does not pass SIGTERM on to the server; a terminal's Ctrl-C signals the whole group, and so do we.
     detached: opts.npmStart === true

@@ -17,6 +17,15 @@ import { startFakeLive, type FakeLive, type FakeLiveConnection, type FakeLiveOpt
 export type EngineName = 'realtime' | 'live'
 export const ENGINES: readonly EngineName[] = ['realtime', 'live']
 
+import { bearerFor, signJwt, vonageClaims, TEST_SIGNATURE_SECRET } from './vonage-sign.js'
+
+/**
+ * The rig's Vonage signature secret: Vonage signs every webhook, and the app
+ * refuses unsigned ones, so the rig signs like Vonage unless a test sets
+ * VONAGE_SIGNATURE_SECRET: '' (with ALLOW_UNSIGNED_WEBHOOKS to try the opt-out).
+ */
+export const RIG_SIGNATURE_SECRET = TEST_SIGNATURE_SECRET
+
 export const callerPcm16k = readWavPcm16(readFileSync(new URL('../fixtures/audio/caller-ja-16k.wav', import.meta.url))).samples
 /**
  * A real interruption: 1.5 s of caller-ja-16k.wav from its first frame (voiced
@@ -27,6 +36,39 @@ export const callerPcm16k = readWavPcm16(readFileSync(new URL('../fixtures/audio
 export const callerSpeech16k = callerPcm16k.subarray(0, 16000 * 1.5)
 export const assistantPcm24k = readWavPcm16(readFileSync(new URL('../fixtures/audio/assistant-ja-24k.wav', import.meta.url))).samples
 
+export interface WebhookOptions {
+  /** POST (JSON body, the default) or GET (the body as the query, in key order). */
+  method?: 'GET' | 'POST'
+  /** Extra headers, e.g. X-Forwarded-For; `authorization: ''` sends none (an unsigned request). */
+  headers?: Record<string, string>
+}
+export interface WebhookResponse { statusCode: number, json: () => any, body: string, headers: Record<string, unknown> }
+
+/**
+ * Sends a Vonage webhook to `app` the way Vonage does: JSON POST (or GET with
+ * a query), signed with the app's VONAGE_SIGNATURE_SECRET when it has one —
+ * payload_hash over the exact body bytes, or the query as one JSON object in
+ * URL order. The one place tests sign webhooks (rig.answer and rig.webhook use it).
+ */
+export async function vonageWebhook (app: Built['app'], path: string, body: Record<string, unknown> = {}, o: WebhookOptions = {}): Promise<WebhookResponse> {
+  const secret = app.config.VONAGE_SIGNATURE_SECRET
+  const claims = app.config.VONAGE_APPLICATION_ID === '' ? {} : { application_id: app.config.VONAGE_APPLICATION_ID }
+  const sign = (payload: string): Record<string, string> => secret === '' ? {} : { authorization: bearerFor(payload, secret, claims) }
+  const extra = { ...o.headers }
+  const unsigned = extra.authorization === ''
+  if (unsigned) delete extra.authorization
+  if (o.method === 'GET') {
+    const query: Record<string, string> = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)]))
+    const qs = new URLSearchParams(query).toString()
+    const url = qs === '' ? path : `${path}${path.includes('?') ? '&' : '?'}${qs}`
+    // The hash covers every parameter of the URL, the path's own (?leg=…) first.
+    const all = Object.fromEntries(new URL(url, 'http://x').searchParams)
+    return await app.inject({ method: 'GET', url, headers: { ...(unsigned ? {} : sign(JSON.stringify(all))), ...extra } })
+  }
+  const payload = JSON.stringify(body)
+  return await app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json', ...(unsigned ? {} : sign(payload)), ...extra }, payload })
+}
+
 export interface CallRig extends Built {
   /** The fake Realtime API (with engine 'live' it still serves, but no call reaches it). */
   fake: FakeRealtime
@@ -36,14 +78,14 @@ export interface CallRig extends Built {
   /** The engine's fake, driven the same way whichever it is. */
   model: EngineDriver
   port: number
-  /** Answers like Vonage does (POST JSON), returns the NCCO. */
+  /** Answers like Vonage does (POST JSON, signed with the app's VONAGE_SIGNATURE_SECRET when it has one), returns the NCCO. */
   answer: (body?: Record<string, unknown>, path?: string) => Promise<Array<Record<string, any>>>
   /**
    * Posts any other Vonage webhook (event, input, recording) the way Vonage does: JSON,
    * signed when the app has VONAGE_SIGNATURE_SECRET. Every test sends Vonage webhooks
    * through answer() or this, so that signing lives in one place.
    */
-  webhook: (path: string, body: Record<string, unknown>) => Promise<{ statusCode: number, json: () => any, body: string }>
+  webhook: (path: string, body: Record<string, unknown>, o?: WebhookOptions) => Promise<WebhookResponse>
   /** Opens the NCCO's WebSocket like Vonage does. */
   dial: (ncco: Array<Record<string, any>>, o?: MediaClientOptions) => Promise<VonageMediaClient>
 }
@@ -63,9 +105,11 @@ export async function callRig (t: TestContext, env: Record<string, string | numb
   const live = engine === 'live' ? await startFakeLive(o.live) : null
   if (live !== null) t.after(() => live.close())
   const engineEnv: Record<string, string> = live === null ? { OPENAI_BASE_URL: fake.baseUrl } : { OPENAI_BASE_URL: live.baseUrl, OPENAI_ENGINE: 'live' }
-  const built = await build(t, { ...engineEnv, ...env })
+  const built = await build(t, { ...engineEnv, VONAGE_SIGNATURE_SECRET: RIG_SIGNATURE_SECRET, ...env })
   await built.app.listen({ port: 0, host: '127.0.0.1' })
   const port = (built.app.server.address() as { port: number }).port
+  const secret = built.app.config.VONAGE_SIGNATURE_SECRET
+  const post = async (path: string, body: Record<string, unknown>, o?: WebhookOptions): ReturnType<CallRig['webhook']> => await vonageWebhook(built.app, path, body, o)
   let n = 0
   return {
     ...built,
@@ -75,17 +119,21 @@ export async function callRig (t: TestContext, env: Record<string, string | numb
     model: live === null ? realtimeDriver(fake) : liveDriver(live),
     port,
     answer: async (body = {}, path = '/incoming-call') => {
-      const res = await built.app.inject({ method: 'POST', url: path, payload: { uuid: `call-${++n}-${Date.now()}`, conversation_uuid: 'CON-1', from: '818012345678', to: '815031023332', ...body } })
+      const res = await post(path, { uuid: `call-${++n}-${Date.now()}`, conversation_uuid: 'CON-1', from: '818012345678', to: '815031023332', ...body })
       if (res.statusCode !== 200) throw new Error(`answer webhook: ${res.statusCode} ${res.body}`)
       return res.json()
     },
-    webhook: async (path, body) => await built.app.inject({ method: 'POST', url: path, payload: body }),
+    webhook: post,
     dial: async (ncco, o = {}) => {
       const connect = ncco.find(a => a.action === 'connect')
       if (connect === undefined) throw new Error('NCCO has no connect action')
-      const uri = String(connect.endpoint[0].uri).replace(/^wss:\/\/[^/]+/, `ws://127.0.0.1:${port}`)
-      const rate = Number(/rate=(\d+)/.exec(String(connect.endpoint[0]['content-type']))?.[1]) as 8000 | 16000 | 24000
-      const client = await VonageMediaClient.connect(uri, { rate, ...o })
+      const endpoint = connect.endpoint[0]
+      const uri = String(endpoint.uri).replace(/^wss:\/\/[^/]+/, `ws://127.0.0.1:${port}`)
+      const rate = Number(/rate=(\d+)/.exec(String(endpoint['content-type']))?.[1]) as 8000 | 16000 | 24000
+      // authorization {type: 'vonage'}: Vonage signs the handshake with the same secret as its webhooks.
+      const signed = endpoint.authorization?.type === 'vonage' && secret !== ''
+      const headers = signed ? { authorization: `Bearer ${signJwt(vonageClaims('', { application_id: built.app.config.VONAGE_APPLICATION_ID }), secret)}`, ...o.headers } : o.headers
+      const client = await VonageMediaClient.connect(uri, { rate, ...o, headers })
       t.after(() => client.close())
       return client
     }

@@ -9,6 +9,7 @@ import type { TestContext } from 'node:test'
 import { freePort } from '../fakes/server-process.js'
 import { VonageMediaClient } from '../fakes/vonage-media-client.js'
 import { startFlags } from '../fakes/start-flags.js'
+import { handshakeHeaders, vonageHeaders, TEST_SIGNATURE_SECRET } from './vonage-sign.js'
 
 /** The built server as its own process (like test/fakes/server-process.ts), optionally with the introspection preload. */
 export interface Proc {
@@ -37,7 +38,7 @@ export async function spawnServer (t: TestContext, env: Record<string, string>, 
     : [...startFlags(), resolve('dist/server.js')]
   const child = spawn(process.execPath, args, {
     cwd,
-    env: { PATH: process.env.PATH, METRICS_PORT: '0', MODEL_CHECK: 'off', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', SYSTEM_MESSAGE_PATH: resolve('system-message.txt'), OPENAI_API_KEY: 'sk-test-0123456789abcdef', SERVER_URL: `127.0.0.1:${port}`, DATA_DIR: '', ...env },
+    env: { PATH: process.env.PATH, METRICS_PORT: '0', MODEL_CHECK: 'off', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', SYSTEM_MESSAGE_PATH: resolve('system-message.txt'), OPENAI_API_KEY: 'sk-test-0123456789abcdef', SERVER_URL: `127.0.0.1:${port}`, DATA_DIR: '', VONAGE_SIGNATURE_SECRET: TEST_SIGNATURE_SECRET, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc']
   })
   let out = ''
@@ -100,9 +101,10 @@ export async function request (base: string, method: string, path: string, body?
 }
 
 let seq = 0
-/** The answer webhook as Vonage sends it (POST JSON); returns the NCCO. */
+/** The answer webhook as Vonage sends it (POST JSON, signed with the spawned servers' secret); returns the NCCO. */
 export async function answer (base: string, body: Record<string, unknown> = {}): Promise<Array<Record<string, any>>> {
-  const res = await request(base, 'POST', '/incoming-call', JSON.stringify({ uuid: `rel-${process.pid}-${++seq}-${Date.now()}`, conversation_uuid: 'CON-rel', from: '818012345678', to: '815031023332', ...body }), { 'content-type': 'application/json' })
+  const json = JSON.stringify({ uuid: `rel-${process.pid}-${++seq}-${Date.now()}`, conversation_uuid: 'CON-rel', from: '818012345678', to: '815031023332', ...body })
+  const res = await request(base, 'POST', '/incoming-call', json, vonageHeaders(json))
   if (res.status !== 200) throw new Error(`answer webhook: ${res.status} ${res.body}`)
   return res.json
 }
@@ -112,5 +114,7 @@ export async function dial (port: number, ncco: Array<Record<string, any>>): Pro
   const connect = ncco.find(a => a.action === 'connect')
   if (connect === undefined) throw new Error(`NCCO has no connect action: ${JSON.stringify(ncco)}`)
   const uri = String(connect.endpoint[0].uri).replace(/^wss:\/\/[^/]+/, `ws://127.0.0.1:${port}`)
-  return await VonageMediaClient.connect(uri, { rate: 16000 })
+  // authorization {type: 'vonage'}: Vonage signs the handshake too.
+  const headers = connect.endpoint[0].authorization?.type === 'vonage' ? handshakeHeaders() : undefined
+  return await VonageMediaClient.connect(uri, { rate: 16000, headers })
 }

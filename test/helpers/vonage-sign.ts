@@ -24,3 +24,19 @@ export function bearerFor (body: string, secret: string, extra: Record<string, u
 export function bearerForQuery (query: Record<string, string>, secret: string, extra: Record<string, unknown> = {}): string {
   return bearerFor(JSON.stringify(query), secret, extra)
 }
+
+/**
+ * The signature secret the test servers run with (the rig's apps and the spawned
+ * servers alike): the app refuses unsigned webhooks, so tests sign like Vonage.
+ */
+export const TEST_SIGNATURE_SECRET = 'rig-signature-secret-0123456789'
+
+/** Headers of a JSON webhook Vonage signed: POST `body` with these. */
+export function vonageHeaders (body: string, secret = TEST_SIGNATURE_SECRET): Record<string, string> {
+  return { 'content-type': 'application/json', authorization: bearerFor(body, secret) }
+}
+
+/** The media WebSocket handshake's Authorization, as Vonage sends it for an endpoint with authorization {type: 'vonage'}. */
+export function handshakeHeaders (secret = TEST_SIGNATURE_SECRET): Record<string, string> {
+  return { authorization: `Bearer ${signJwt(vonageClaims(''), secret)}` }
+}

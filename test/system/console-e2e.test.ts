@@ -7,6 +7,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { startFakeRealtime, waitFor, type FakeRealtime } from '../fakes/realtime-server.js'
 import { startServer, type ServerProcess } from '../fakes/server-process.js'
 import { VonageMediaClient } from '../fakes/vonage-media-client.js'
+import { handshakeHeaders, vonageHeaders } from '../helpers/vonage-sign.js'
 import { embeddedDataDir } from '../integration/records/store-backends.js'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -25,15 +26,12 @@ const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `${CHROMIUM} i
 async function placeCall (t: TestContext, server: ServerProcess, fake: FakeRealtime, from: string): Promise<{ uuid: string, media: VonageMediaClient, conn: Awaited<ReturnType<FakeRealtime['nextConnection']>> }> {
   const uuid = `e2e-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`
   const upstream = fake.nextConnection()
-  const res = await fetch(`${server.url}/incoming-call`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ uuid, conversation_uuid: 'CON-e2e', from, to: '815031023332' })
-  })
+  const body = JSON.stringify({ uuid, conversation_uuid: 'CON-e2e', from, to: '815031023332' })
+  const res = await fetch(`${server.url}/incoming-call`, { method: 'POST', headers: vonageHeaders(body), body })
   assert.equal(res.status, 200)
   const ncco = await res.json() as Array<{ action: string, endpoint?: Array<{ uri: string }> }>
   const uri = ncco.find(a => a.action === 'connect')!.endpoint![0]!.uri
-  const media = await VonageMediaClient.connect(uri.replace('wss://bridge.example.test', `ws://127.0.0.1:${server.port}`))
+  const media = await VonageMediaClient.connect(uri.replace('wss://bridge.example.test', `ws://127.0.0.1:${server.port}`), { headers: handshakeHeaders() })
   t.after(() => media.close())
   return { uuid, media, conn: await upstream }
 }

@@ -4,6 +4,7 @@ import { startServer } from '../fakes/server-process.js'
 import { startFakeRealtime, waitFor } from '../fakes/realtime-server.js'
 import { VonageMediaClient } from '../fakes/vonage-media-client.js'
 import { callerPcm16k, assistantPcm24k } from '../helpers/call-rig.js'
+import { handshakeHeaders, vonageHeaders } from '../helpers/vonage-sign.js'
 
 test('a call placed as Vonage places it talks with the model through the server started with npm start', async (t) => {
   const fake = await startFakeRealtime({ answer: assistantPcm24k.subarray(0, 24000 * 2) })
@@ -11,11 +12,8 @@ test('a call placed as Vonage places it talks with the model through the server 
   const server = await startServer(t, { OPENAI_API_KEY: 'sk-test-e2e-0123456789', SERVER_URL: 'https://bridge.example.test', OPENAI_BASE_URL: fake.baseUrl }, { npmStart: true })
 
   // 1. Vonage's answer webhook (POST JSON, as the README tells users to configure it).
-  const res = await fetch(`${server.url}/incoming-call`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ uuid: 'e2e-leg-1', conversation_uuid: 'CON-e2e', from: '818012345678', to: '815031023332' })
-  })
+  const answerBody = JSON.stringify({ uuid: 'e2e-leg-1', conversation_uuid: 'CON-e2e', from: '818012345678', to: '815031023332' })
+  const res = await fetch(`${server.url}/incoming-call`, { method: 'POST', headers: vonageHeaders(answerBody), body: answerBody })
   assert.equal(res.status, 200)
   const ncco = await res.json() as Array<Record<string, any>>
   assert.equal(ncco[0]!.action, 'talk')
@@ -24,7 +22,7 @@ test('a call placed as Vonage places it talks with the model through the server 
 
   // 2. The NCCO's WebSocket, opened where Vonage would open it (TLS is Fly's or ngrok's job).
   const conn = await fake.nextConnection()
-  const client = await VonageMediaClient.connect(ep.uri.replace('wss://bridge.example.test', `ws://127.0.0.1:${server.port}`))
+  const client = await VonageMediaClient.connect(ep.uri.replace('wss://bridge.example.test', `ws://127.0.0.1:${server.port}`), { headers: handshakeHeaders() })
   t.after(() => client.close())
   const streaming = client.stream(callerPcm16k)
 

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnServer, request, dial, logLines } from '../helpers/process.js'
 import { startFlyProxy } from '../helpers/fly-proxy.js'
+import { vonageHeaders } from '../helpers/vonage-sign.js'
 import { startFakeRealtime, waitFor } from '../fakes/realtime-server.js'
 
 /*
@@ -23,7 +24,8 @@ test('a call answered on machine a whose media socket first reaches b ends up on
   proxy.machines.set('b', b.port)
   const base = `http://127.0.0.1:${proxy.port}`
   const answer = async (uuid: string): Promise<Array<Record<string, any>>> => {
-    const res = await request(base, 'POST', '/incoming-call', JSON.stringify({ uuid, from: '818012345678', to: '815031023332' }), { 'content-type': 'application/json' })
+    const body = JSON.stringify({ uuid, from: '818012345678', to: '815031023332' })
+    const res = await request(base, 'POST', '/incoming-call', body, vonageHeaders(body))
     assert.equal(res.status, 200, res.body)
     return res.json
   }
@@ -49,7 +51,8 @@ test('a call answered on machine a whose media socket first reaches b ends up on
   await waitFor(() => fake.handshakes === 2, 5000, 'the second call\'s session')
   const eventUrl = String(ncco2.find(x => x.action === 'connect')!.eventUrl[0]).replace(/^https:\/\/[^/]+/, '')
   assert.match(eventUrl, /&m=a$/)
-  const failed = await request(base, 'POST', eventUrl, JSON.stringify({ uuid: 'media-leg-2', status: 'failed' }), { 'content-type': 'application/json' })
+  const failedBody = JSON.stringify({ uuid: 'media-leg-2', status: 'failed' })
+  const failed = await request(base, 'POST', eventUrl, failedBody, vonageHeaders(failedBody))
   assert.equal(failed.status, 200)
   assert.equal(failed.json[0].action, 'talk', 'a answers with the apology NCCO')
   assert.deepEqual(proxy.replays.at(-1), { path: eventUrl, from: 'b', to: 'a', upgrade: false })

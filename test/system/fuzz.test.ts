@@ -8,6 +8,7 @@ import { assistantPcm24k, callerPcm16k } from '../helpers/call-rig.js'
 import { build } from '../helpers/build.js'
 import { spawnServer, answer, dial, request, logLines } from '../helpers/process.js'
 import { prng } from '../helpers/prng.js'
+import { handshakeHeaders } from '../helpers/vonage-sign.js'
 import { frame, maskKey, writeHeader, OP_BINARY, OP_TEXT, OP_PING, OP_CLOSE } from '../helpers/ws-frame.js'
 
 /**
@@ -143,7 +144,7 @@ test(`fuzz (seed ${SEED}): random requests and media frames; the server stays up
     const ncco = await answer(srv.url, { uuid: `fuzz-media-${i}` })
     const uri = new URL(String(ncco.find(a => a.action === 'connect')!.endpoint[0].uri))
     const socket = await new Promise<net.Socket>((resolve, reject) => {
-      http.request({ host: '127.0.0.1', port: srv.port, path: uri.pathname + uri.search, agent: false, headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') } })
+      http.request({ host: '127.0.0.1', port: srv.port, path: uri.pathname + uri.search, agent: false, headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), ...handshakeHeaders() } })
         .on('upgrade', (_res, s) => resolve(s)).on('response', r => reject(new Error(`upgrade ${r.statusCode}`))).on('error', reject).end()
     })
     mediaSockets++

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net'
 import { callRig, callerPcm16k, assistantPcm24k } from '../helpers/call-rig.js'
 import { startFakeRealtime, waitFor } from '../fakes/realtime-server.js'
 import { spawnServer, answer, dial, request, logLines } from '../helpers/process.js'
+import { handshakeHeaders, vonageHeaders } from '../helpers/vonage-sign.js'
 import { CallSession, type CallStats, type MediaSocket, type SessionLogger } from '../../lib/call/session.js'
 import { Pacer } from '../../lib/call/pacer.js'
 import { realtimeEndpoint } from '../../lib/realtime/endpoint.js'
@@ -79,7 +80,8 @@ test('upstream error events (rate limit, invalid request, server error, malforme
 /** A WebSocket handshake on a bare TCP socket, so a test can write broken frames. */
 async function rawMedia (port: number, path: string): Promise<Socket> {
   return await new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, agent: false, headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') } })
+    // Signed as Vonage signs the handshake (the rig's apps check it).
+    const req = http.request({ host: '127.0.0.1', port, path, agent: false, headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), ...handshakeHeaders() } })
     req.on('upgrade', (res, socket) => res.statusCode === 101 ? resolve(socket) : reject(new Error(String(res.statusCode))))
     req.on('response', res => reject(new Error(`upgrade refused: ${res.statusCode}`)))
     req.on('error', reject)
@@ -212,7 +214,8 @@ test('SIGTERM during 20 live calls: new calls hear the closing message, live one
   // Half the callers finish their calls during the drain.
   const leaving = clients.slice(0, 10)
   await Promise.all(leaving.map(async c => await c.close()))
-  const late = await request(srv.url, 'POST', '/incoming-call', JSON.stringify({ uuid: 'too-late', from: '818011112222', to: '815031023332' }), { 'content-type': 'application/json' })
+  const lateBody = JSON.stringify({ uuid: 'too-late', from: '818011112222', to: '815031023332' })
+  const late = await request(srv.url, 'POST', '/incoming-call', lateBody, vonageHeaders(lateBody))
   assert.equal(late.status, 200)
   assert.deepEqual(late.json.map((a: { action: string }) => a.action), ['talk'], 'a new call hears a talk, not a connect')
   assert.match(late.json[0].text, /メンテナンス/)

@@ -31,11 +31,18 @@ function bad (param: string, message: string): { ok: false, param: string, messa
   return { ok: false, param, message: `query parameter "${param}": ${message}` }
 }
 
-function parseDay (value: string, endOfDay: boolean): Date | null {
+/** The stored times are ISO-8601 text: only years 0001-9999 have the 4-digit form that compares in order. */
+const FIRST_MS = Date.parse('0001-01-01T00:00:00Z')
+const LAST_MS = Date.parse('9999-12-31T23:59:59.999Z')
+
+function parseDay (value: string, endOfDay: boolean): Date | null | 'out-of-range' {
   // A bare day is the whole day in UTC; a full ISO time is taken as given.
   const d = new Date(DAY.test(value) ? `${value}T00:00:00Z` : value)
   if (Number.isNaN(d.getTime())) return null
+  if (d.getTime() < FIRST_MS || d.getTime() > LAST_MS) return 'out-of-range'
   if (endOfDay && DAY.test(value)) d.setUTCDate(d.getUTCDate() + 1)
+  // to=9999-12-31 means up to the end of that day: the last instant that has a 4-digit year.
+  if (d.getTime() > LAST_MS) d.setTime(LAST_MS)
   return d
 }
 
@@ -53,6 +60,7 @@ export function parseFilter (query: unknown, o: { maxLimit?: number, extra?: str
       case 'to': {
         const d = parseDay(raw, name === 'to')
         if (d === null) return bad(name, 'expected a date, YYYY-MM-DD (or an ISO 8601 time)')
+        if (d === 'out-of-range') return bad(name, 'expected a date from 0001-01-01 to 9999-12-31')
         f[name] = d
         break
       }

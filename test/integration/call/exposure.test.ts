@@ -20,7 +20,7 @@ const ended = (logs: Array<Record<string, unknown>>, callId: string): CallStats 
   logs.filter(l => l.msg === 'call ended').map(l => l.call as CallStats).find(c => c.callId === callId)
 
 test('an unsigned answer webhook opens the model session (session.update) but the model speaks only once the media socket attaches', async (t) => {
-  const rig = await callRig(t)
+  const rig = await callRig(t, { VONAGE_SIGNATURE_SECRET: '', ALLOW_UNSIGNED_WEBHOOKS: true })
   const upstream = rig.fake.nextConnection()
   const ncco = await rig.answer({ uuid: 'unsigned' })
   const conn = await upstream
@@ -53,7 +53,7 @@ test('a signed answer webhook prepares the greeting at once, before the media so
 })
 
 test('a prepared call whose media socket never comes is closed after MEDIA_WAIT_SECONDS, with a log line', async (t) => {
-  const rig = await callRig(t, { MEDIA_WAIT_SECONDS: 1 })
+  const rig = await callRig(t, { MEDIA_WAIT_SECONDS: 1, VONAGE_SIGNATURE_SECRET: '', ALLOW_UNSIGNED_WEBHOOKS: true })
   const upstream = rig.fake.nextConnection()
   await rig.answer({ uuid: 'no-media' })
   const conn = await upstream

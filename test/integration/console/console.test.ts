@@ -124,10 +124,10 @@ test('live calls stream as Server-Sent Events; history, detail, CSV and JSON exp
   const db = await rig.app.callStore.opened
   assert.ok(db !== null)
 
-  // A browser on this machine: loopback, no key needed.
+  // CONSOLE_KEY is set: even a request from this machine needs it (issue #21).
   const events: Array<{ event: string, data: any }> = []
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: rig.port, path: '/console/events', headers: { accept: 'text/event-stream' } }, resolve)
+    const req = httpRequest({ host: '127.0.0.1', port: rig.port, path: '/console/events', headers: { accept: 'text/event-stream', authorization: `Bearer ${KEY}` } }, resolve)
     req.on('error', reject)
     req.end()
   })
@@ -147,7 +147,7 @@ test('live calls stream as Server-Sent Events; history, detail, CSV and JSON exp
     }
   })
   await waitFor(() => events.some(e => e.event === 'snapshot'), 5000, 'the snapshot')
-  const plain = await rig.app.inject({ url: '/console/events' })
+  const plain = await rig.app.inject({ url: '/console/events', headers: { authorization: `Bearer ${KEY}` } })
   assert.equal(plain.statusCode, 406, 'no endless answer to a request that did not ask for a stream')
   const snap = events.find(e => e.event === 'snapshot')!.data
   assert.deepEqual(snap.calls.map((c: { id: string }) => c.id), [rig.uuid], 'the call in progress')

@@ -71,10 +71,10 @@ test('machine detection: on status machine, continue ends our side politely when
   const r = await callRig(t)
   await r.answer({ uuid: 'vm-1' }, '/answer')
   await r.answer({ uuid: 'vm-2' }, '/answer')
-  await r.app.inject({ method: 'POST', url: '/event?md=hangup', payload: { uuid: 'vm-1', status: 'machine' } })
+  await r.webhook('/event?md=hangup', { uuid: 'vm-1', status: 'machine' })
   assert.equal(r.app.bridge.sessions.get('vm-1')?.ended, false, 'hangup: Vonage ends the call and reports completed')
   assert.ok(r.logs.some(l => l.msg === 'answering machine: Vonage hangs up (machine detection: hangup)'))
-  await r.app.inject({ method: 'POST', url: '/event?md=continue', payload: { uuid: 'vm-2', status: 'machine' } })
+  await r.webhook('/event?md=continue', { uuid: 'vm-2', status: 'machine' })
   const engine = (r.app.bridge.sessions.get('vm-2') as unknown as { engine?: unknown } | undefined)?.engine
   if (engine === undefined) assert.equal(r.app.bridge.sessions.has('vm-2'), false, 'no engine to speak with: the call is ended')
   else assert.ok(r.logs.some(l => l.msg === 'answering machine: the assistant leaves a message (machine detection: continue)'))

@@ -27,7 +27,7 @@ async function hit (app: Awaited<ReturnType<typeof build>>['app'], r: Req): Prom
 }
 
 test('local requests: loopback peer, loopback Host, no proxy in between', () => {
-  const local = { peer: '127.0.0.1', host: 'localhost:3000', headers: {} }
+  const local = { peer: '127.0.0.1', host: 'localhost:3000', headers: {}, httpVersion: '1.1' }
   assert.equal(isLocalRequest(local), true)
   assert.equal(isLocalRequest({ ...local, peer: '::1', host: '[::1]:3000' }), true)
   assert.equal(isLocalRequest({ ...local, peer: '::ffff:127.0.0.1', host: '127.0.0.1' }), true)
@@ -96,7 +96,7 @@ test('auto without a key: off for other machines and for anything through a prox
   assert.equal(app.bridge.sessions.size, 0, 'no model session was started')
 })
 
-test('SOFTPHONE_KEY: other machines need it (page: ?key=, call: X-Softphone-Key); this machine does not', async (t) => {
+test('SOFTPHONE_KEY: every request needs it (page: ?key=, call: X-Softphone-Key), this machine\'s too', async (t) => {
   const { app } = await build(t, { SOFTPHONE_KEY: KEY })
   assert.equal((await hit(app, { remote: REMOTE })).status, 401)
   assert.equal((await hit(app, { remote: REMOTE, url: '/softphone?key=wrong-0123456789abcdef' })).status, 401)
@@ -114,7 +114,8 @@ test('SOFTPHONE_KEY: other machines need it (page: ?key=, call: X-Softphone-Key)
   const ok = await hit(app, { ...post, headers: { 'x-softphone-key': KEY } })
   assert.equal(ok.status, 200)
   assert.match(JSON.parse(ok.body).wsUrl, /^ws:\/\/bridge\.example\.test\/media\?token=/)
-  assert.equal((await hit(app, { method: 'POST', url: '/softphone/call' })).status, 200, 'local needs no key')
+  assert.equal((await hit(app, { method: 'POST', url: '/softphone/call' })).status, 401, 'once a key is set, this machine needs it too')
+  assert.equal((await hit(app, { method: 'POST', url: '/softphone/call', headers: { 'x-softphone-key': KEY } })).status, 200)
 })
 
 test('SOFTPHONE_ENABLED=true opens it to anyone; false turns it off even locally', async (t) => {

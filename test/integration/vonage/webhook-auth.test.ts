@@ -8,7 +8,7 @@ import { buildApp } from '../../../app.js'
 import { loggerOptions } from '../../../lib/log/logger.js'
 import { baseEnv } from '../../helpers/build.js'
 import { APP_ID, privateKey } from '../../helpers/keys.js'
-import { UNSIGNED_WARNING } from '../../../plugins/webhook-auth.js'
+import { NO_SECRET_REFUSAL, UNSIGNED_WARNING } from '../../../plugins/webhook-auth.js'
 
 const SECRET = 'sig-secret-0123456789abcdef0123456789'
 
@@ -113,8 +113,19 @@ test('GET webhooks: payload_hash covers the query (compact JSON, URL order); a b
   assert.equal((await get('/test-hook?uuid=a1')).statusCode, 503)
 })
 
-test('without VONAGE_SIGNATURE_SECRET every webhook passes and the start warns once', async (t) => {
+test('without VONAGE_SIGNATURE_SECRET every webhook is refused (403, no retry), saying where the secret is; the handler never runs', async (t) => {
   const { app, logs, seen } = await harness(t)
+  const res = await post(app, EVENT)
+  assert.equal(res.statusCode, 403)
+  assert.match(res.json().message, /Vonage Dashboard → Settings \(API Settings\) → Signed webhooks → "Signature secret"/)
+  assert.equal((await post(app, EVENT, `Bearer ${sign(claimsFor(EVENT))}`)).statusCode, 403, 'a signature cannot be checked without the secret')
+  assert.deepEqual(seen, [])
+  assert.equal(logs.filter(l => l.msg === NO_SECRET_REFUSAL && l.level === 50).length, 2, 'one line at start, one for the first refusals of the minute')
+  assert.equal(logs.filter(l => l.msg === UNSIGNED_WARNING).length, 0)
+})
+
+test('ALLOW_UNSIGNED_WEBHOOKS=true without the secret lets every webhook pass, and the start warns once', async (t) => {
+  const { app, logs, seen } = await harness(t, { ALLOW_UNSIGNED_WEBHOOKS: 'true' })
   assert.equal((await post(app, EVENT)).statusCode, 200)
   assert.equal((await post(app, EVENT, 'Bearer whatever')).statusCode, 200)
   assert.equal(seen.length, 2)
@@ -142,7 +153,7 @@ test('verifyVonageJwt checks signature, freshness and single use (media WebSocke
 })
 
 test('JSON parsing is unchanged for every route: clear 400 on malformed JSON, raw body kept', async (t) => {
-  const { app, raws } = await harness(t)
+  const { app, raws } = await harness(t, { ALLOW_UNSIGNED_WEBHOOKS: 'true' })
   const bad = await post(app, '{"status": "answered"')
   assert.equal(bad.statusCode, 400)
   assert.match(bad.json().message, /not valid JSON/)
