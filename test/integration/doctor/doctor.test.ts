@@ -43,6 +43,9 @@ function settings (realtime: FakeRealtime, vonage: FakeVonage, over: Record<stri
     VONAGE_API_SECRET: API_SECRET,
     VONAGE_API_HOST: vonage.url,
     VONAGE_SIGNATURE_SECRET: 'signature-secret-0123456789',
+    // A public HOST (the default 0.0.0.0): the console and the softphone need their keys (issue #21).
+    CONSOLE_KEY: 'console-key-0123456789abcdef',
+    SOFTPHONE_KEY: 'softphone-key-0123456789abcdef',
     ...over
   }
 }
@@ -65,8 +68,8 @@ test('doctor: a deployable setup is all ✓, exit 0; the session is opened with 
   assert.deepEqual(realtime.connections[0]!.invalid, [], 'the session.update is valid against the official schemas')
 
   // A real call with the same settings sends the same session.update (the call's facts appended to the persona aside).
-  // (No signature secret for the call: the rig answers unsigned, and it plays no part in session.update.)
-  const rig = await callRig(t, { ...env, VONAGE_SIGNATURE_SECRET: '' })
+  // (The rig signs the answer with the same secret, as Vonage would.)
+  const rig = await callRig(t, env)
   await rig.answer({ uuid: 'leg-doctor-compare' })
   await waitFor(() => realtime.connections.length === 2 && realtime.connections[1]!.events.length > 0, 5000, 'the call\'s session.update')
   const callUpdate = realtime.connections[1]!.events.find(e => e.type === 'session.update') as unknown as { session: Record<string, unknown> }

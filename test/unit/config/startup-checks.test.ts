@@ -10,6 +10,7 @@ import { baseEnv } from '../../helpers/build.js'
 import { startFakeRealtime } from '../../fakes/realtime-server.js'
 import { waitFor } from '../../fakes/realtime-server.js'
 import { configSchema } from '../../../lib/config/schema.js'
+import { MAX_LIVE_STREAMS } from '../../../routes/console.js'
 
 function logSink (): { logs: Array<Record<string, unknown>>, stream: Writable } {
   const logs: Array<Record<string, unknown>> = []
@@ -71,13 +72,17 @@ test('MODEL_CHECK=off asks nothing, and a failing check does not stop the start'
   assert.equal((await on.inject({ url: '/health' })).statusCode, 200)
 })
 
-test('fly.toml: the proxy never sends a machine more calls than MAX_CONCURRENT_CALLS, and autostop is off', () => {
+test('fly.toml: the concurrency limits count what a machine holds (its calls, its live views, short requests), autostop is off, metrics on the private network', () => {
   const toml = readFileSync('fly.toml', 'utf8')
   const num = (key: string): number => Number(new RegExp(`^\\s*${key}\\s*=\\s*"?(\\d+)"?`, 'm').exec(toml)?.[1])
   const maxCalls = num('MAX_CONCURRENT_CALLS')
   assert.ok(Number.isInteger(maxCalls) && maxCalls > 0, 'fly.toml sets MAX_CONCURRENT_CALLS in [env]')
-  assert.ok(num('soft_limit') < maxCalls, 'soft_limit below the per-machine call limit')
-  assert.ok(num('hard_limit') <= maxCalls, 'hard_limit at or below it')
+  // The app itself refuses calls past MAX_CONCURRENT_CALLS (a busy message) and live views past MAX_LIVE_STREAMS (429);
+  // the proxy's limit leaves room for both plus the short requests, so webhooks are never starved by open streams.
+  const holds = maxCalls + MAX_LIVE_STREAMS
+  assert.ok(num('hard_limit') >= holds && num('hard_limit') <= holds + 100, `hard_limit counts ${maxCalls} calls + ${MAX_LIVE_STREAMS} live views + some short requests`)
+  assert.ok(num('soft_limit') > maxCalls && num('soft_limit') < num('hard_limit'), 'soft_limit between the call limit and the hard limit')
+  assert.match(toml, /^\s*METRICS_HOST\s*=\s*"fly-local-6pn"/m)
   assert.match(toml, /^\s*auto_stop_machines\s*=\s*"off"/m)
   assert.match(toml, /^\s*TRUST_PROXY_HOPS\s*=\s*"1"/m)
   assert.equal(num('port'), configSchema.properties.METRICS_PORT.default, '[metrics] port is METRICS_PORT\'s default')
