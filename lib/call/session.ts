@@ -18,8 +18,7 @@ import { Turns } from './turns.js'
 import { CallLimits, CALLER_SILENCE_MS, type LimitOptions } from './limits.js'
 import type { AudioTap } from './audio-tap.js'
 
-export type { CallStats, EndReason, Usage, MediaSocket }
-export { CALLER_SILENCE_MS }
+export { CALLER_SILENCE_MS, type CallStats, type EndReason, type Usage, type MediaSocket }
 export type SessionLogger = Log
 /** What the model is asked to say when the call reaches MAX_CALL_SECONDS. */
 export const TIME_UP_INSTRUCTIONS = '通話時間の上限になりました。お礼を述べて、ひとことで短くお別れのあいさつをしてください。(The call has reached its time limit: thank the caller and say a short goodbye.)'

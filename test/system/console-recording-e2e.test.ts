@@ -9,6 +9,7 @@ import { startServer } from '../fakes/server-process.js'
 import { VonageMediaClient } from '../fakes/vonage-media-client.js'
 import { embeddedDataDir } from '../integration/records/store-backends.js'
 import { tone } from '../helpers/tones.js'
+import { handshakeHeaders, vonageHeaders } from '../helpers/vonage-sign.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const KEY = 'console-rec-key-0123456789abcdef'
@@ -31,10 +32,11 @@ test('console: a recorded call has its mark in the history, a player that plays 
   await waitFor(() => server.output().includes('"msg":"call store open"'), 60_000, 'the call store to open')
 
   const uuid = `rec-${Date.now()}`
-  const res = await fetch(`${server.url}/incoming-call`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uuid, from: '818012345678', to: '815031023332' }) })
+  const body = JSON.stringify({ uuid, from: '818012345678', to: '815031023332' })
+  const res = await fetch(`${server.url}/incoming-call`, { method: 'POST', headers: vonageHeaders(body), body })
   const ncco = await res.json() as Array<{ action: string, text?: string, endpoint?: Array<{ uri: string }> }>
   assert.match(String(ncco[0]!.text), /録音/)
-  const media = await VonageMediaClient.connect(ncco.find(a => a.action === 'connect')!.endpoint![0]!.uri.replace('wss://bridge.example.test', `ws://127.0.0.1:${server.port}`))
+  const media = await VonageMediaClient.connect(ncco.find(a => a.action === 'connect')!.endpoint![0]!.uri.replace('wss://bridge.example.test', `ws://127.0.0.1:${server.port}`), { headers: handshakeHeaders() })
   void media.stream(tone(440, 3000, 16000))
   await waitFor(() => media.frames.length >= 100, 10_000, 'the greeting')
   await media.close()

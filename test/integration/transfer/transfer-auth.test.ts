@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { build } from '../../helpers/build.js'
 import { APP_ID, privateKey } from '../../helpers/keys.js'
-import { bearerFor } from '../../helpers/vonage-sign.js'
+import { bearerFor, TEST_SIGNATURE_SECRET, vonageHeaders } from '../../helpers/vonage-sign.js'
 import { WarmTransfer } from '../../../lib/transfer/warm-transfer.js'
 
 const SECRET = 'sig-secret-0123456789abcdef0123456789'
@@ -42,6 +42,11 @@ test('on Fly, a staff-leg webhook that reached another machine is replayed to th
   const res = await app.inject({ method: 'POST', url: '/transfer/abc/input?m=1234abcd5678ef', payload: { uuid: 'x', dtmf: { digits: '1' } } })
   assert.equal(res.statusCode, 409)
   assert.equal(res.headers['fly-replay'], 'instance=1234abcd5678ef')
+  // Here, the webhook is checked like any other Vonage webhook first (no signature secret: refused), then its transfer.
   const here = await app.inject({ method: 'POST', url: '/transfer/abc/input?m=3d8d9e1b2c4f87', payload: { uuid: 'x', dtmf: { digits: '1' } } })
-  assert.equal(here.statusCode, 404, 'served here: no such transfer')
+  assert.equal(here.statusCode, 403, 'served here: unsigned, refused')
+  const signed = await build(t, { FLY_MACHINE_ID: '3d8d9e1b2c4f87', VONAGE_APPLICATION_ID: APP_ID, VONAGE_PRIVATE_KEY: privateKey, VONAGE_SIGNATURE_SECRET: TEST_SIGNATURE_SECRET })
+  const payload = JSON.stringify({ uuid: 'x', dtmf: { digits: '1' } })
+  const known = await signed.app.inject({ method: 'POST', url: '/transfer/abc/input?m=3d8d9e1b2c4f87', headers: vonageHeaders(payload), payload })
+  assert.equal(known.statusCode, 404, 'served here, signed: no such transfer')
 })
