@@ -1,26 +1,19 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { startFakeRealtime, waitFor, type FakeRealtime } from '../fakes/realtime-server.js'
 import { startServer, type ServerProcess } from '../fakes/server-process.js'
 import { VonageMediaClient } from '../fakes/vonage-media-client.js'
 import { handshakeHeaders, vonageHeaders } from '../helpers/vonage-sign.js'
 import { embeddedDataDir } from '../integration/records/store-backends.js'
+import { openBrowser, chromiumSkip, shoot } from '../helpers/browser.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const KEY = 'console-e2e-key-0123456789abcdef'
 const GREETING = 'お電話ありがとうございます。チャッピーです。ご用件をどうぞ。'
 const CALLER_TEXT = '明日の午後三時に二名で予約をお願いしたいのですが。'
 const ANSWER_TEXT = 'かしこまりました。明日の十五時、二名様でお取りします。'
-const ARTIFACTS = 'test-artifacts'
-const DESKTOP = { width: 1280, height: 800 }
-const PHONE = { width: 375, height: 740 }
 
 // .ci/run installs Debian's chromium; a developer without it gets a skip, CI never does.
-const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `${CHROMIUM} is not installed (apt-get install chromium)` : false
+const skip = chromiumSkip
 
 /** An inbound call as Vonage places it: the answer webhook, then the media socket the NCCO names. */
 async function placeCall (t: TestContext, server: ServerProcess, fake: FakeRealtime, from: string): Promise<{ uuid: string, media: VonageMediaClient, conn: Awaited<ReturnType<FakeRealtime['nextConnection']>> }> {
@@ -36,15 +29,6 @@ async function placeCall (t: TestContext, server: ServerProcess, fake: FakeRealt
   return { uuid, media, conn: await upstream }
 }
 
-async function shoot (page: Page, name: string): Promise<void> {
-  mkdirSync(ARTIFACTS, { recursive: true })
-  await page.setViewportSize(DESKTOP)
-  await page.screenshot({ path: join(ARTIFACTS, `console-${name}-desktop.png`), fullPage: true })
-  await page.setViewportSize(PHONE)
-  await page.screenshot({ path: join(ARTIFACTS, `console-${name}-375.png`), fullPage: true })
-  await page.setViewportSize(DESKTOP)
-}
-
 test('console: a call shows live with its transcript while it runs, is hung up from the page, then is in the history, its detail and the CSV', { skip, timeout: 120_000 }, async (t) => {
   const fake = await startFakeRealtime({ answer: new Int16Array(24000 * 1).fill(800), transcript: GREETING })
   t.after(() => fake.close())
@@ -58,17 +42,7 @@ test('console: a call shows live with its transcript while it runs, is hung up f
   })
   await waitFor(() => server.output().includes('"msg":"call store open"'), 60_000, 'the call store to open')
 
-  const profile = mkdtempSync(join(tmpdir(), 'console-chromium-'))
-  t.after(() => rmSync(profile, { recursive: true, force: true }))
-  const browser: BrowserContext = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: DESKTOP,
-    locale: 'ja-JP',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  })
-  t.after(() => browser.close())
-  const page = browser.pages()[0] ?? await browser.newPage()
+  const { page } = await openBrowser(t, { locale: 'ja-JP' })
   const pageErrors: string[] = []
   page.on('console', m => { if (m.type() === 'error') pageErrors.push(`${m.text()} ${JSON.stringify(m.location())}`) })
   page.on('pageerror', e => pageErrors.push(e.message))

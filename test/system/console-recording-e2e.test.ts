@@ -1,22 +1,17 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type BrowserContext } from 'playwright-core'
 import { startFakeRealtime, waitFor } from '../fakes/realtime-server.js'
 import { startServer } from '../fakes/server-process.js'
 import { VonageMediaClient } from '../fakes/vonage-media-client.js'
 import { embeddedDataDir } from '../integration/records/store-backends.js'
 import { tone } from '../helpers/tones.js'
 import { handshakeHeaders, vonageHeaders } from '../helpers/vonage-sign.js'
+import { openBrowser, chromiumSkip, ARTIFACTS, DESKTOP, PHONE } from '../helpers/browser.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const KEY = 'console-rec-key-0123456789abcdef'
-const ARTIFACTS = 'test-artifacts'
-const DESKTOP = { width: 1280, height: 800 }
-const PHONE = { width: 375, height: 740 }
-const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `${CHROMIUM} is not installed (apt-get install chromium)` : false
+const skip = chromiumSkip
 
 test('console: a recorded call has its mark in the history, a player that plays it in the detail, and a delete button behind a confirm', { skip, timeout: 180_000 }, async (t) => {
   const fake = await startFakeRealtime({ answer: tone(1000, 2000, 24000), transcript: 'お電話ありがとうございます。ご用件をどうぞ。' })
@@ -42,17 +37,7 @@ test('console: a recorded call has its mark in the history, a player that plays 
   await media.close()
   await waitFor(() => server.output().includes('"msg":"recording stored"'), 60_000, 'the recording to be stored')
 
-  const profile = mkdtempSync(join(tmpdir(), 'console-chromium-'))
-  t.after(() => rmSync(profile, { recursive: true, force: true }))
-  const browser: BrowserContext = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: DESKTOP,
-    locale: 'ja-JP',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required']
-  })
-  t.after(() => browser.close())
-  const page = browser.pages()[0] ?? await browser.newPage()
+  const { page } = await openBrowser(t, { locale: 'ja-JP', args: ['--autoplay-policy=no-user-gesture-required'] })
   const pageErrors: string[] = []
   page.on('pageerror', e => pageErrors.push(e.message))
 

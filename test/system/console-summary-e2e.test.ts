@@ -1,32 +1,16 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { chromium, type Page } from 'playwright-core'
 import { conversationRig } from '../helpers/call-rig.js'
 import { waitFor } from '../fakes/realtime-server.js'
 import { openAIRest } from '../fakes/openai-rest.js'
 import { startFakeLine } from '../fakes/line-api.js'
 import { startFakeSlack } from '../fakes/slack-webhook.js'
 import { embeddedDataDir } from '../integration/records/store-backends.js'
+import { openBrowser, chromiumSkip, shoot } from '../helpers/browser.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARTIFACTS = 'test-artifacts'
-const DESKTOP = { width: 1280, height: 800 }
-const PHONE = { width: 375, height: 740 }
 const GREETING = 'お電話ありがとうございます。チャッピーです。ご用件をどうぞ。'
 const CALLER = '明日の夜7時に4人で予約したいです。田中と申します。駐車場はありますか。'
-const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `${CHROMIUM} is not installed (apt-get install chromium)` : false
-
-async function shoot (page: Page, name: string): Promise<void> {
-  mkdirSync(ARTIFACTS, { recursive: true })
-  await page.setViewportSize(DESKTOP)
-  await page.screenshot({ path: join(ARTIFACTS, `console-${name}-desktop.png`), fullPage: true })
-  await page.setViewportSize(PHONE)
-  await page.screenshot({ path: join(ARTIFACTS, `console-${name}-375.png`), fullPage: true })
-  await page.setViewportSize(DESKTOP)
-}
+const skip = chromiumSkip
 
 test('console: the summary comes first in the call detail and in the history, with each channel\'s notification status, the callback filter and the overview\'s count', { skip, timeout: 120_000 }, async (t) => {
   const rest = openAIRest()
@@ -55,18 +39,7 @@ test('console: the summary comes first in the call detail and in the history, wi
   await rig.media.close()
   await waitFor(() => line.accepted.length === 1 && slack.requests === 1, 30_000, 'LINE sent, Slack refused (404: the webhook was removed)')
 
-  const profile = mkdtempSync(join(tmpdir(), 'console-chromium-'))
-  t.after(() => rmSync(profile, { recursive: true, force: true }))
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: DESKTOP,
-    locale: 'ja-JP',
-    timezoneId: 'Asia/Tokyo',
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  })
-  t.after(() => browser.close())
-  const page = browser.pages()[0] ?? await browser.newPage()
+  const { page } = await openBrowser(t, { locale: 'ja-JP', timezoneId: 'Asia/Tokyo' })
   const pageErrors: string[] = []
   page.on('pageerror', e => pageErrors.push(e.message))
   page.on('console', m => { if (m.type() === 'error') pageErrors.push(m.text()) })

@@ -1,17 +1,15 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { type Page } from 'playwright-core'
 import { conversationRig } from '../helpers/call-rig.js'
 import { waitFor } from '../fakes/realtime-server.js'
 import { embeddedDataDir } from '../integration/records/store-backends.js'
+import { openBrowser, chromiumSkip, ARTIFACTS } from '../helpers/browser.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARTIFACTS = 'test-artifacts'
 const BRIEFING = '山田様から、明日の予約時間の変更についてのご相談です。'
-const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `${CHROMIUM} is not installed (apt-get install chromium)` : false
+const skip = chromiumSkip
 
 async function shoot (page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true })
@@ -26,17 +24,7 @@ test('console: a warm transfer shows live as it rings and is accepted, the detai
   void rig.media.stream(new Int16Array(rig.media.rate), { loop: true })
   t.after(() => rig.media.stop())
   assert.ok(await rig.app.callStore.opened !== null)
-  const profile = mkdtempSync(join(tmpdir(), 'console-transfer-'))
-  t.after(() => rmSync(profile, { recursive: true, force: true }))
-  const browser: BrowserContext = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    locale: 'ja-JP',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  })
-  t.after(() => browser.close())
-  const page = browser.pages()[0] ?? await browser.newPage()
+  const { page } = await openBrowser(t, { locale: 'ja-JP' })
   const pageErrors: string[] = []
   page.on('pageerror', e => pageErrors.push(e.message))
   page.on('console', m => { if (m.type() === 'error') pageErrors.push(m.text()) })

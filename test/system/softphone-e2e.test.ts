@@ -1,15 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { mkdirSync } from 'node:fs'
+import type { Page } from 'playwright-core'
 import { startFakeRealtime, waitFor } from '../fakes/realtime-server.js'
 import { startServer } from '../fakes/server-process.js'
 import { assistantPcm24k, callerPcm16k } from '../helpers/call-rig.js'
 import { rmsDbfs } from '../helpers/audio-quality.js'
+import { openBrowser, chromiumSkip } from '../helpers/browser.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const CALLER_WAV = new URL('../fixtures/audio/caller-ja-16k.wav', import.meta.url).pathname
 const ASSISTANT_TEXT = 'こんにちは。チャッピーです。ご予約ですね。'
 const CALLER_TEXT = 'もしもし、あしたの午後三時に予約をお願いしたいのですが。'
@@ -73,26 +71,15 @@ async function dataNumber (page: Page, selector: string, name: string): Promise<
 }
 
 // .ci/run installs Debian's chromium; a developer without it gets a skip, CI never does.
-const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `${CHROMIUM} is not installed (apt-get install chromium)` : false
+const skip = chromiumSkip
 
 test('browser softphone: mic audio reaches the model, the assistant is heard and transcribed, barge-in flushes, hang-up closes the upstream', { skip, timeout: 60_000 }, async (t) => {
   const fake = await startFakeRealtime({ answer: assistantPcm24k.subarray(0, 24000 * 4), transcript: ASSISTANT_TEXT, transcriptDeltas: true })
   t.after(() => fake.close())
   const server = await startServer(t, { OPENAI_API_KEY: 'sk-test-0123456789abcdef', OPENAI_BASE_URL: fake.baseUrl })
 
-  const profile = mkdtempSync(join(tmpdir(), 'softphone-chromium-'))
-  t.after(() => rmSync(profile, { recursive: true, force: true }))
-  const browser: BrowserContext = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync',
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${CALLER_WAV}`
-    ]
-  })
-  t.after(() => browser.close())
-  const page = browser.pages()[0] ?? await browser.newPage()
+  // A fake microphone that plays the caller's recording, and no permission prompt.
+  const { page } = await openBrowser(t, { viewport: null, args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${CALLER_WAV}`] })
   const consoleLines: string[] = []
   page.on('console', m => consoleLines.push(`${m.type()}: ${m.text()}`))
   page.on('pageerror', e => consoleLines.push(`pageerror: ${e.message}`))

@@ -1,16 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { once } from 'node:events'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
 import { voicemailRig, CALLER, KEY, MESSAGE } from '../integration/voicemail/rig.js'
 import { toneMp3 } from '../helpers/mp3.js'
+import { openBrowser, chromiumSkip, ARTIFACTS } from '../helpers/browser.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARTIFACTS = 'test-artifacts'
-const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `${CHROMIUM} is not installed (apt-get install chromium)` : false
+const skip = chromiumSkip
 
 test('console: a voicemail shows first in the call detail with a player that plays it; the overview shows today\'s spend against the budget', { skip, timeout: 180_000 }, async (t) => {
   const rig = await voicemailRig(t, { DAILY_BUDGET_USD: 2 }, 503)
@@ -25,17 +22,7 @@ test('console: a voicemail shows first in the call detail with a player that pla
   await rig.webhook(u.pathname + u.search, { recording_url: rig.vonage.addRecording(toneMp3(3)), recording_uuid: 'rec-1', start_time: '2026-12-03T09:00:00Z', end_time: '2026-12-03T09:00:14Z' })
   await stored
 
-  const profile = mkdtempSync(join(tmpdir(), 'vm-chromium-'))
-  t.after(() => rmSync(profile, { recursive: true, force: true }))
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    locale: 'ja-JP',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required']
-  })
-  t.after(() => browser.close())
-  const page = browser.pages()[0] ?? await browser.newPage()
+  const { page } = await openBrowser(t, { locale: 'ja-JP', args: ['--autoplay-policy=no-user-gesture-required'] })
   const errors: string[] = []
   page.on('console', m => { if (m.type() === 'error') errors.push(m.text()) })
   page.on('pageerror', e => errors.push(e.message))
