@@ -30,6 +30,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { once } from 'node:events'
 import http from 'node:http'
 import { freePort } from '../../test/fakes/server-process.js'
+import { TEST_SIGNATURE_SECRET } from '../../test/helpers/vonage-sign.js'
 import { startFlags } from '../../test/fakes/start-flags.js'
 import { Histogram, monotonicOffsetMs } from './histogram.js'
 import type { ProbeSnapshot } from './probe.js'
@@ -459,6 +460,8 @@ async function main (): Promise<void> {
     env: {
       PATH: process.env.PATH,
       OPENAI_API_KEY: 'sk-bench-0123456789abcdef',
+      // The load generators sign webhooks and media handshakes with it, as Vonage does (scripts/bench/callers.ts).
+      VONAGE_SIGNATURE_SECRET: TEST_SIGNATURE_SECRET,
       OPENAI_BASE_URL: `${o.tls ? 'https' : 'http'}://127.0.0.1:${fakePort}/v1`,
       OPENAI_ENGINE: o.engine,
       ...(o.tls ? { NODE_EXTRA_CA_CERTS: tlsCert } : {}),

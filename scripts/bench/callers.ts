@@ -25,6 +25,7 @@ import { readWavPcm16 } from '../../lib/audio/wav.js'
 import { Histogram } from './histogram.js'
 import { fixture } from './util.js'
 import { FrameSplitter, applyMask, frame, maskKey, OP_BINARY, OP_TEXT, OP_CLOSE, OP_PING, OP_PONG, headerLength, writeHeader } from './ws.js'
+import { handshakeHeaders, vonageHeaders } from '../../test/helpers/vonage-sign.js'
 
 const SLOTS = 20
 const SPURT_GAP_MS = 250
@@ -98,7 +99,8 @@ clock()
 async function post (base: URL, path: string, body: unknown): Promise<{ status: number, json: unknown }> {
   return await new Promise((resolve, reject) => {
     const data = JSON.stringify(body)
-    const req = http.request({ host: base.hostname, port: base.port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, res => {
+    // Signed as Vonage signs every webhook: the server refuses unsigned ones, and checking the signature is part of its work.
+    const req = http.request({ host: base.hostname, port: base.port, path, method: 'POST', agent, headers: { ...vonageHeaders(data), 'content-length': Buffer.byteLength(data) } }, res => {
       const parts: Buffer[] = []
       res.on('data', (d: Buffer) => parts.push(d))
       res.on('end', () => {
@@ -118,7 +120,7 @@ async function upgrade (base: URL, path: string): Promise<Socket> {
       port: base.port,
       path,
       agent: false,
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') }
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), ...handshakeHeaders() }
     })
     req.on('upgrade', (res, socket, head) => {
       if (res.statusCode !== 101) { socket.destroy(); reject(new Error(`upgrade: ${res.statusCode}`)); return }
