@@ -109,7 +109,9 @@ export class Tape implements AudioTap {
   get writtenMs (): number { return this.written * 1000 / this.rate }
 
   #samples (bytes: Uint8Array, rate: Rate, side: string): Int16Array {
-    const pcm = new Int16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 1)
+    // A WebSocket frame may start at an odd offset of the socket's buffer: 16-bit samples need an even one, so those are copied.
+    const aligned = (bytes.byteOffset & 1) === 0 ? bytes : Uint8Array.prototype.slice.call(bytes)
+    const pcm = new Int16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 1)
     if (rate === this.rate) return pcm
     // Vonage named another rate after the first frames: those are converted, not lost.
     const key = `${side}:${rate}`

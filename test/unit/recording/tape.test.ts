@@ -109,3 +109,22 @@ test('Range headers: one range, open-ended and suffix ranges; past the end unsat
   assert.equal(parseRange('items=0-1', 1000), null)
   assert.equal(parseRange('bytes=5-1', 1000), null)
 })
+
+test('tape: frames that start at an odd byte offset (a slice of a WebSocket read) are recorded like any other', () => {
+  const { tape, clock, tracks } = rig()
+  for (let ms = 0; ms < 1000; ms += 20) {
+    clock.now = ms
+    // One byte in front: the frame's samples start at an odd offset of their buffer.
+    const odd = new Uint8Array(FRAME * 2 + 1)
+    odd.set(frame(3), 1)
+    tape.caller(odd.subarray(1), RATE, ms)
+    const oddAssistant = new Uint8Array(FRAME * 2 + 1)
+    oddAssistant.set(frame(4), 1)
+    tape.assistant(oddAssistant.subarray(1), RATE, ms)
+  }
+  tape.end(1000)
+  const [left, right] = tracks()
+  assert.equal(left.length, RATE)
+  assert.ok(left.every(v => v === 3), 'the caller, every sample')
+  assert.ok(right.every(v => v === 4), 'the assistant, every sample')
+})
