@@ -6,12 +6,6 @@ import { LiveEngine } from './live-engine.js'
 import { liveEndpoint } from './endpoint.js'
 import { sessionStart, type LiveSessionSettings } from './client-events.js'
 
-/**
- * Vonage's lead for GPT-Live: the model streams in real time, so the bridge
- * only bridges the pacer's jitter (two frames) and queues nothing more.
- */
-export const LIVE_LEAD_MS = 40
-
 /** GPT-Live takes 16 or 24 kHz PCM: Vonage's rate itself, or 16 kHz for an 8 kHz line (then resampled). */
 export function liveRate (vonageRate: Rate): EngineRate {
   return vonageRate === 24000 ? 24000 : 16000
