@@ -74,7 +74,8 @@ async function summaryPlugin (fastify: FastifyInstance): Promise<void> {
       durationMs: record.durationMs,
       summary,
       firstWords: callerWords[0]?.text ?? null,
-      link: consoleLink(cfg.publicHost, record.callId)
+      link: consoleLink(cfg.publicHost, record.callId),
+      timeZone: cfg.TIMEZONE
     })
     await fastify.notifier.send({ callId: record.callId, kind: 'call', subject, text, number: number === '' ? undefined : number })
   }

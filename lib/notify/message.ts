@@ -10,13 +10,15 @@ export interface CallFacts {
   firstWords: string | null
   /** https://<SERVER_URL>/console#call/<id>; null without SERVER_URL. */
   link: string | null
+  /** The owner's time zone (TIMEZONE): the call's time as the owner's clock shows it. */
+  timeZone: string
 }
 
 const URGENCY_JA: Record<AfterCallSummary['urgency'], string> = { high: '至急', normal: '通常', low: '急ぎではない' }
 const OUTCOME_JA: Record<AfterCallSummary['outcome'], string> = { resolved: '通話内で対応済み', transferred: '担当者に転送', voicemail: '伝言あり', 'hung-up': '途中で切れました' }
 
-function when (iso: string): string {
-  return new Date(iso).toLocaleString('ja-JP', { timeZone: 'Asia/Tokyo', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+function when (iso: string, timeZone: string): string {
+  return new Date(iso).toLocaleString('ja-JP', { timeZone, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' })
 }
 
 function duration (ms: number): string {
@@ -53,7 +55,7 @@ export function callMessage (f: CallFacts): { subject: string, text: string } {
   } else {
     lines.push('相手は何も話さずに切りました')
   }
-  lines.push(`通話: ${when(f.startedAt)} · ${duration(f.durationMs)}`)
+  lines.push(`通話: ${when(f.startedAt, f.timeZone)} · ${duration(f.durationMs)}`)
   if (f.link !== null) lines.push(`詳細: ${f.link}`)
   const tag = s?.callback.wanted === true ? '【折り返し希望】' : s?.urgency === 'high' ? '【至急】' : '【着信】'
   const subject = `${tag}${name ?? '{number}'} ${s !== null ? s.request.slice(0, 40) : 'お電話がありました'}`

@@ -76,7 +76,7 @@ test('numbers as the owner dials them back', () => {
 })
 
 test('the message: who, what, callback, reservation, link; without a summary, the first words', () => {
-  const base = { callId: 'c1', direction: 'inbound', startedAt: '2026-12-03T05:05:00Z', durationMs: 130_000, firstWords: '予約したい', link: 'https://shop.example/console#call/c1' }
+  const base = { callId: 'c1', direction: 'inbound', startedAt: '2026-12-03T05:05:00Z', durationMs: 130_000, firstWords: '予約したい', link: 'https://shop.example/console#call/c1', timeZone: 'Asia/Tokyo' }
   const summary = {
     callerName: '佐藤',
     callerNumber: null,
@@ -107,6 +107,8 @@ test('the message: who, what, callback, reservation, link; without a summary, th
   assert.equal(m.subject, '【折り返し希望】佐藤様 予約の変更')
   const plain = callMessage({ ...base, summary: null, link: null })
   assert.equal(plain.text, '📞 {number}からお電話がありました\n最初のお話: 「予約したい」\n（要約はありません）\n通話: 12/3 14:05 · 2分10秒')
+  // The owner's clock, not the server's: the same call seen from Honolulu (TIMEZONE=Pacific/Honolulu).
+  assert.match(callMessage({ ...base, summary: null, link: null, timeZone: 'Pacific/Honolulu' }).text, /通話: 12\/2 19:05 · 2分10秒$/)
 })
 
 function raw (over: Partial<RawConfig>): RawConfig {
