@@ -7,6 +7,7 @@ import { waitFor } from '../../fakes/realtime-server.js'
 import { embeddedDataDir } from '../records/store-backends.js'
 import { getCall } from '../../../lib/records/store/queries.js'
 import { WRONG_KEYS_PER_MINUTE } from '../../../plugins/console.js'
+import { collectSse } from '../../helpers/sse.js'
 
 const KEY = 'console-key-0123456789abcdef'
 const REMOTE = { host: 'bridge.example.test' }
@@ -125,7 +126,6 @@ test('live calls stream as Server-Sent Events; history, detail, CSV and JSON exp
   assert.ok(db !== null)
 
   // CONSOLE_KEY is set: even a request from this machine needs it (issue #21).
-  const events: Array<{ event: string, data: any }> = []
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port: rig.port, path: '/console/events', headers: { accept: 'text/event-stream', authorization: `Bearer ${KEY}` } }, resolve)
     req.on('error', reject)
@@ -134,18 +134,7 @@ test('live calls stream as Server-Sent Events; history, detail, CSV and JSON exp
   t.after(() => res.destroy())
   assert.equal(res.statusCode, 200)
   assert.match(String(res.headers['content-type']), /^text\/event-stream/)
-  let buf = ''
-  res.on('data', (d: Buffer) => {
-    buf += d.toString()
-    let i
-    while ((i = buf.indexOf('\n\n')) >= 0) {
-      const block = buf.slice(0, i)
-      buf = buf.slice(i + 2)
-      const event = /^event: (.*)$/m.exec(block)?.[1]
-      const data = /^data: (.*)$/m.exec(block)?.[1]
-      if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) })
-    }
-  })
+  const events = collectSse(res)
   await waitFor(() => events.some(e => e.event === 'snapshot'), 5000, 'the snapshot')
   const plain = await rig.app.inject({ url: '/console/events', headers: { authorization: `Bearer ${KEY}` } })
   assert.equal(plain.statusCode, 406, 'no endless answer to a request that did not ask for a stream')

@@ -8,6 +8,7 @@ import { startFakeVonage } from '../../fakes/vonage-rest.js'
 import { VonageMediaClient } from '../../fakes/vonage-media-client.js'
 import { embeddedDataDir } from '../records/store-backends.js'
 import { getCall } from '../../../lib/records/store/queries.js'
+import { collectSse } from '../../helpers/sse.js'
 
 /**
  * The calls that matter, once per engine (OPENAI_ENGINE=realtime|live): the
@@ -22,26 +23,13 @@ const live = { greetingText: GREETING_TEXT }
 
 /** The console's Server-Sent Events, parsed, from a browser on this machine. */
 async function consoleEvents (t: TestContext, port: number): Promise<Array<{ event: string, data: any }>> {
-  const events: Array<{ event: string, data: any }> = []
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path: '/console/events', headers: { accept: 'text/event-stream' } }, resolve)
     req.on('error', reject)
     req.end()
   })
   t.after(() => res.destroy())
-  let buf = ''
-  res.on('data', (d: Buffer) => {
-    buf += d.toString()
-    let i
-    while ((i = buf.indexOf('\n\n')) >= 0) {
-      const block = buf.slice(0, i)
-      buf = buf.slice(i + 2)
-      const event = /^event: (.*)$/m.exec(block)?.[1]
-      const data = /^data: (.*)$/m.exec(block)?.[1]
-      if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) })
-    }
-  })
-  return events
+  return collectSse(res)
 }
 
 function record (rig: CallRig): Record<string, any> {
