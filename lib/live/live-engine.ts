@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import type { EngineEventMap, EngineFailure, EngineRate, SpeechEngine } from '../realtime/engine.js'
 import { RealtimeConnection, type ConnectionOptions } from '../realtime/connection.js'
-import { encodeBase64Into, base64Length } from '../realtime/base64-bytes.js'
+import { jsonWithBase64 } from '../realtime/base64-bytes.js'
 import { APPEND_HEAD, APPEND_TAIL, functionOutput, instructionsAppend, responseCreate, sessionClose, type LiveClientEvent } from './client-events.js'
 import type { SessionStartEvent } from 'openai/resources/live/live'
 import { TranscriptLines } from './transcript-lines.js'
@@ -114,14 +114,7 @@ export class LiveEngine extends EventEmitter<EngineEventMap> implements SpeechEn
   }
 
   #append (pcm: Uint8Array): void {
-    const total = APPEND_HEAD.length + base64Length(pcm.length) + APPEND_TAIL.length
-    const buf = Buffer.allocUnsafe(total + 1)
-    // The base64 is written two characters at a time, so it must start at an even address.
-    const at = (buf.byteOffset + APPEND_HEAD.length) & 1
-    APPEND_HEAD.copy(buf, at)
-    const n = encodeBase64Into(pcm, 0, pcm.length, buf, at + APPEND_HEAD.length)
-    APPEND_TAIL.copy(buf, at + APPEND_HEAD.length + n)
-    this.#conn.send(buf.subarray(at, at + total))
+    this.#conn.send(jsonWithBase64(APPEND_HEAD, pcm, APPEND_TAIL))
   }
 
   /**

@@ -97,3 +97,18 @@ export function decodeBase64Into (src: Uint8Array, from: number, to: number, dst
   }
   return o - at
 }
+
+/**
+ * One JSON message `head` + base64(pcm) + `tail` (an audio append, either engine's), built in one
+ * buffer with no intermediate string: the hot path of every caller frame.
+ */
+export function jsonWithBase64 (head: Buffer, pcm: Uint8Array, tail: Buffer): Buffer {
+  const total = head.length + base64Length(pcm.length) + tail.length
+  const buf = Buffer.allocUnsafe(total + 1)
+  // The base64 is written two characters at a time, so it must start at an even address.
+  const at = (buf.byteOffset + head.length) & 1
+  head.copy(buf, at)
+  const n = encodeBase64Into(pcm, 0, pcm.length, buf, at + head.length)
+  tail.copy(buf, at + head.length + n)
+  return buf.subarray(at, at + total)
+}

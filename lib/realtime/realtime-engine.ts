@@ -3,7 +3,7 @@ import type { EngineEventMap, EngineFailure, EngineRate, EngineUsage, SpeechEngi
 import { RealtimeConnection, type ConnectionOptions } from './connection.js'
 import { parseUpstream, str, num, obj, type ServerEvent } from './server-events.js'
 import { APPEND_HEAD, APPEND_TAIL, functionOutput, itemDelete, responseCreate, truncate, userText, type ClientEvent, type SessionUpdateEvent } from './client-events.js'
-import { encodeBase64Into, base64Length } from './base64-bytes.js'
+import { jsonWithBase64 } from './base64-bytes.js'
 
 /** No event for this long while the model owes us one (session.updated, a response) and the call is given up. */
 export const STALL_MS = 15_000
@@ -74,14 +74,7 @@ export class RealtimeEngine extends EventEmitter<EngineEventMap> implements Spee
 
   appendAudio (pcm: Uint8Array): void {
     if (!this.open || pcm.length === 0) return
-    const total = APPEND_HEAD.length + base64Length(pcm.length) + APPEND_TAIL.length
-    const buf = Buffer.allocUnsafe(total + 1)
-    // The base64 is written two characters at a time, so it must start at an even address.
-    const at = (buf.byteOffset + APPEND_HEAD.length) & 1
-    APPEND_HEAD.copy(buf, at)
-    const n = encodeBase64Into(pcm, 0, pcm.length, buf, at + APPEND_HEAD.length)
-    APPEND_TAIL.copy(buf, at + APPEND_HEAD.length + n)
-    this.#conn.send(buf.subarray(at, at + total))
+    this.#conn.send(jsonWithBase64(APPEND_HEAD, pcm, APPEND_TAIL))
   }
 
   startResponse (opts: { instructions?: string, noTools?: boolean } = {}): boolean {
