@@ -22,3 +22,11 @@ export function goertzel (x: ArrayLike<number>, from: number, to: number, hz: nu
   const n = Math.max(1, end - start)
   return (s1 * s1 + s2 * s2 - k * s1 * s2) / (n * n)
 }
+
+/** Pieces of audio one after another. */
+export function concat (...parts: Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0))
+  let off = 0
+  for (const p of parts) { out.set(p, off); off += p.length }
+  return out
+}

@@ -10,6 +10,7 @@ import type { VonageMediaClient } from '../../fakes/vonage-media-client.js'
 import type { CallSession } from '../../../lib/call/session.js'
 import { frameDbfs } from '../../../lib/call/turn-taking.js'
 import { TURN_PROFILES } from '../../../lib/realtime/turn-profiles.js'
+import { concat } from '../../helpers/tones.js'
 
 /**
  * Issue #17 end to end: the real app, the fake Realtime API playing OpenAI's
@@ -27,13 +28,6 @@ function noise (ms: number, dbfs: number, seed = 7): Int16Array {
   const amp = 32768 * 10 ** (dbfs / 20) * Math.sqrt(3)
   const out = new Int16Array(ms * RATE / 1000)
   for (let i = 0; i < out.length; i++) out[i] = Math.round((rnd() * 2 - 1) * amp)
-  return out
-}
-
-function concat (...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0))
-  let off = 0
-  for (const p of parts) { out.set(p, off); off += p.length }
   return out
 }
 

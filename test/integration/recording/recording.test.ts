@@ -4,7 +4,7 @@ import { MPEGDecoder } from 'mpg123-decoder'
 import { conversationRig, type ConversationRig } from '../../helpers/call-rig.js'
 import { waitFor } from '../../fakes/realtime-server.js'
 import { embeddedDataDir } from '../records/store-backends.js'
-import { goertzel, tone } from '../../helpers/tones.js'
+import { goertzel, tone, concat } from '../../helpers/tones.js'
 import { DEFAULT_RECORDING_NOTICE } from '../../../lib/recording/settings.js'
 import { buildApp } from '../../../app.js'
 import { ConfigError } from '../../../lib/config/schema.js'
@@ -32,13 +32,6 @@ const RATE = 16000
 function quiet (ms: number): Int16Array {
   const out = new Int16Array(ms * RATE / 1000)
   for (let i = 0; i < out.length; i++) out[i] = (i * 7919) % 5 - 2
-  return out
-}
-
-function concat (...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0))
-  let off = 0
-  for (const p of parts) { out.set(p, off); off += p.length }
   return out
 }
 
