@@ -190,7 +190,8 @@ test('a recording the previous run left on disk (it stopped before storing it) i
   const file = join(spoolDir, `${Buffer.from(callId).toString('base64url')}.${RATE}.pcm`)
   writeFileSync(file, pcm)
   const { app } = await build(t, { RECORDING: 'on', DATA_DIR: dataDir })
-  await waitFor(() => (app.recording.recordings?.counters.stored ?? 0) === 1, 60_000, 'the left recording to be stored')
+  // Stored is counted before the spool file is removed: wait for both, so the file's removal is not raced.
+  await waitFor(() => (app.recording.recordings?.counters.stored ?? 0) === 1 && !existsSync(file), 60_000, 'the left recording to be stored and its spool file removed')
   const db = app.callStore.db()!
   const audio = await statAudio(db, callId, 'recording')
   assert.equal(audio?.mime, 'audio/mpeg')
