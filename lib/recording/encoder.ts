@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startWorker } from '../threads/start-worker.js'
 import type { Rate } from '../audio/resampler.js'
 import type { EncodeReply, EncodeRequest } from './encode-worker.js'
 
@@ -10,17 +11,6 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never
  * near 60 MB (measured: 156 → 59 MB), for no measurable CPU.
  */
 const LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 }
-
-/** Runs from source (tsx) or from dist/: the worker is loaded the same way as this file. */
-function startWorker (): Worker {
-  if (import.meta.url.endsWith('.ts')) {
-    const entry = new URL('./encode-worker.ts', import.meta.url).href
-    // A worker does not inherit tsx's loader hooks: it registers them itself first.
-    return new Worker('import("tsx/esm/api").then(m => { m.register(); return import(require("node:worker_threads").workerData.entry) })',
-      { eval: true, workerData: { entry }, resourceLimits: LIMITS })
-  }
-  return new Worker(new URL('./encode-worker.js', import.meta.url), { resourceLimits: LIMITS })
-}
 
 /**
  * The main thread's side of the encoder thread (encode-worker.ts): started on
@@ -34,7 +24,7 @@ export class EncoderThread {
 
   #start (): Worker {
     if (this.#worker !== null) return this.#worker
-    const worker = startWorker()
+    const worker = startWorker(import.meta.url, 'encode-worker', { resourceLimits: LIMITS })
     const fail = (err: Error): void => {
       for (const w of this.#waiting.values()) w.reject(err)
       this.#waiting.clear()

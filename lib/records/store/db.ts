@@ -1,9 +1,9 @@
-import { Worker } from 'node:worker_threads'
 import { existsSync, mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import pg from 'pg'
 import { pgTypes } from './dialect.js'
 import type { WorkerReply, WorkerRequest } from './sqlite-worker.js'
+import { startWorker } from '../../threads/start-worker.js'
 
 /**
  * The few things the call store asks of a database. The embedded one
@@ -80,17 +80,6 @@ async function openPostgres (url: string, schema: string | undefined): Promise<D
   }
 }
 
-/** Runs from source (tsx) or from dist/: the worker is loaded the same way as this file. */
-function startWorker (file: string): Worker {
-  if (import.meta.url.endsWith('.ts')) {
-    const entry = new URL('./sqlite-worker.ts', import.meta.url).href
-    // A worker does not inherit tsx's loader hooks: it registers them itself first.
-    return new Worker('import("tsx/esm/api").then(m => { m.register(); return import(require("node:worker_threads").workerData.entry) })',
-      { eval: true, workerData: { file, entry } })
-  }
-  return new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: { file } })
-}
-
 class DbError extends Error {
   code: string | undefined
   constructor (message: string, code: string | undefined) {
@@ -125,7 +114,7 @@ async function openEmbedded (dataDir: string): Promise<Db> {
     mkdirSync(dataDir, { recursive: true })
     file = resolve(dataDir, SQLITE_FILE)
   }
-  const worker = startWorker(file)
+  const worker = startWorker(import.meta.url, 'sqlite-worker', { workerData: { file } })
   const waiting = new Map<number, { resolve: (rows: unknown[]) => void, reject: (err: Error) => void }>()
   let next = 0
   let dead: Error | null = null
