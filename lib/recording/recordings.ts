@@ -9,7 +9,7 @@ import { deleteAudio, putAudio } from '../records/store/audio-store.js'
 import type { CallSession } from '../call/session.js'
 import type { AudioTap } from '../call/audio-tap.js'
 import { Tape } from './tape.js'
-import { Spool } from './spool.js'
+import { SpoolWriter, type Spool } from './spool.js'
 import { EncoderThread } from './encoder.js'
 import { MP3_MIME } from './mp3.js'
 
@@ -33,15 +33,17 @@ function spoolName (callId: string, rate: Rate): string {
 
 /**
  * Call recordings from the tap to the store. While a call lasts its Tape
- * (tape.ts) writes both channels to a spool file (spool.ts); when it ends the
- * file is encoded to MP3 on the low-priority encoder thread and streamed into
- * the call store (audio-store.ts) piece by piece, then removed. One
+ * (tape.ts) writes both channels to a spool file (spool.ts, on a thread of
+ * its own at the lowest priority); when it ends the file is encoded to MP3 on
+ * the low-priority encoder thread and streamed into the call store
+ * (audio-store.ts) piece by piece, then removed. One
  * recording is encoded at a time: on a busy machine they queue on disk, and
  * the calls' audio beat never waits for them.
  */
 export class Recordings {
   readonly #o: RecordingsOptions
   readonly #encoder = new EncoderThread()
+  readonly #spools = new SpoolWriter()
   readonly #queue: Job[] = []
   /** Calls deleted while their recording was still on its way: it is thrown away when it arrives. */
   readonly #forgotten = new Set<string>()
@@ -74,7 +76,7 @@ export class Recordings {
   /** Records `session` from its first audio to its end. */
   watch (session: CallSession): void {
     const rate = this.#o.rate
-    const spool = new Spool(join(this.#o.spoolDir, spoolName(session.id, rate)))
+    const spool = this.#spools.open(join(this.#o.spoolDir, spoolName(session.id, rate)))
     const tape = new Tape(rate, (pcm) => spool.append(pcm), this.#o.leadMs)
     session.audioTap = this.#guarded(session, tape)
     this.#known.add(spool.path)
@@ -193,6 +195,7 @@ export class Recordings {
     }
     clearTimeout(timer)
     this.#closing = true
+    await this.#spools.stop()
     await this.#encoder.close()
   }
 }

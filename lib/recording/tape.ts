@@ -144,14 +144,15 @@ export class Tape implements AudioTap {
     if (settled - this.#base >= Math.round(WRITE_MS * this.rate / 1000)) this.#flush(settled)
   }
 
-  /** Frames [#base, to) leave the ring (copied: the write owns its buffer) and their slots are cleared for reuse. */
+  /** Frames [#base, to) leave the ring (copied: the writer owns its piece) and their slots are cleared for reuse. */
   #flush (to: number): void {
     const cap = this.#capacity
     while (this.#base < to) {
       const n = Math.min(to - this.#base, cap - (this.#base % cap), cap)
       const from = (this.#base % cap) * 2
       const slice = this.#ring.subarray(from, from + n * 2)
-      const out = Buffer.allocUnsafe(n * 4)
+      // Its own memory, not a slice of Node's shared pool: the piece moves to the spool writer's thread as it is.
+      const out = Buffer.allocUnsafeSlow(n * 4)
       out.set(new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength))
       slice.fill(0)
       this.#write(out)
