@@ -7,6 +7,16 @@ import { frameChannel, frameMessage, deltaChannel, deltaMessage } from './probe.
 import type { AudioTap } from './audio-tap.js'
 
 /**
+ * A streaming engine's audio (GPT-Live) arrives at real-time pace, so Vonage's
+ * buffer only ever holds what the last delta brought: a delta a little late
+ * (the network, the peer's own timer) and the caller hears a gap. Starting to
+ * play this long after audio reaches a silent line keeps every later delta
+ * this far ahead of the moment Vonage would run dry — the jitter buffer every
+ * phone has, held again after each gap. It delays the first word by as much.
+ */
+export const STREAM_CUSHION_MS = 60
+
+/**
  * The assistant's audio on its way to the caller: the playout ledger
  * (lib/call/playout.ts) fed with the engine's deltas and pumped to the media
  * channel on the pacer's beat and on each delta's arrival, plus the probes of
@@ -19,6 +29,8 @@ export class AssistantAudio {
   #firstSentAt = -1
   /** The time of the pump in progress: a frame sent now starts playing when the ones before it have played. */
   #pumpAt = 0
+  /** When a streaming engine's audio reached a silent line (-1: not holding): it plays STREAM_CUSHION_MS later. */
+  #heldSince = -1
   readonly #idleWaiters: Array<() => void> = []
   readonly #stats: CallCounters
   readonly #session: object
@@ -30,7 +42,8 @@ export class AssistantAudio {
   /**
    * `streaming`: the engine streams its audio at real-time pace, silence
    * included (GPT-Live), so the ledger may never run idle: whenPlayed() then
-   * waits for what is queued at the time of asking, not for idleness.
+   * waits for what is queued at the time of asking, not for idleness, and
+   * audio reaching a silent line waits STREAM_CUSHION_MS before it plays.
    */
   constructor (session: object, rate: Rate, leadMs: number, stats: CallCounters, readonly inputRate: Rate = 24000, readonly streaming = false) {
     this.#session = session
@@ -85,6 +98,7 @@ export class AssistantAudio {
   pump (nowMs: number, countFirstAudio = true): boolean {
     const media = this.#media
     if (media === null) return this.playout.isActive(nowMs)
+    if (this.#holding(nowMs)) return true
     this.#pumpAt = nowMs
     const sent = this.playout.pump(nowMs, this.#sendFrame)
     if (media.bufferedAmount === 0) this.playout.framesFlushed()
@@ -95,6 +109,18 @@ export class AssistantAudio {
     const active = this.playout.isActive(nowMs)
     if (!active && this.#idleWaiters.length > 0) this.releaseWaiters()
     return active
+  }
+
+  /** Whether a streaming engine's audio is still gathering its cushion on a silent line. */
+  #holding (nowMs: number): boolean {
+    if (!this.streaming) return false
+    const p = this.playout
+    if (p.queuedAtVonageMs(nowMs) > 0 || p.pendingMs === 0) {
+      this.#heldSince = -1
+      return false
+    }
+    if (this.#heldSince < 0) this.#heldSince = nowMs
+    return nowMs - this.#heldSince < STREAM_CUSHION_MS
   }
 
   /** Resolves once every frame sent so far has played (per the ledger), or the call ends. */

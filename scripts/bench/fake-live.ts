@@ -70,10 +70,19 @@ function speak (c: Conn): void {
   stats.responses++
 }
 
-/** One beat of every speaking session: its next delta and transcript fragment, written as one chunk. */
-setInterval(() => {
+/**
+ * One beat of every speaking session: its next delta and transcript fragment,
+ * written as one chunk. Beats fall on an absolute schedule (start + n ×
+ * deltaMs), as a real-time stream does: a repeating timer would slip by its
+ * own lateness every beat and deliver slower than real time, which no
+ * playback buffer can absorb.
+ */
+const beatsFrom = performance.now()
+let beats = 0
+function beat (): void {
   const now = performance.now()
   const stamp = nowUs()
+  beats++
   for (const c of conns) {
     if (!c.open || c.speaking < 0) continue
     const k = c.speaking
@@ -84,7 +93,9 @@ setInterval(() => {
     ])
     c.speaking = k + 1 < deltas.length ? k + 1 : -1
   }
-}, cfg.deltaMs)
+  setTimeout(beat, Math.max(0, beatsFrom + (beats + 1) * cfg.deltaMs - performance.now()))
+}
+setTimeout(beat, cfg.deltaMs)
 
 // Cumulative usage, once a second, as GPT-Live reports it.
 setInterval(() => {
