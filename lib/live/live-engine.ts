@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks'
 import type { EngineEventMap, EngineFailure, EngineRate, SpeechEngine } from '../realtime/engine.js'
 import { RealtimeConnection, type ConnectionOptions } from '../realtime/connection.js'
 import { jsonWithBase64 } from '../realtime/base64-bytes.js'
+import { DELTA, plainStringField } from '../realtime/server-events.js'
 import { APPEND_HEAD, APPEND_TAIL, functionOutput, instructionsAppend, responseCreate, sessionClose, type LiveClientEvent } from './client-events.js'
 import type { SessionStartEvent } from 'openai/resources/live/live'
 import { TranscriptLines } from './transcript-lines.js'
@@ -20,6 +21,8 @@ export const SPEAK_WAIT_MS = 12_000
 /** The assistant's audio, as one stream: GPT-Live has no items, and nothing of it is ever cut. */
 export const OUTPUT_ITEM = 'live_out'
 const OUTPUT_RESPONSE = 'live'
+/** Audio deltas are most of the traffic: their base64 is taken from the received bytes, as the Realtime engine does, not copied twice by JSON.parse. */
+const AUDIO_DELTA_TYPE = Buffer.from('"type":"session.output_audio.delta"')
 /** Silence sent at most per beat: a long stall is filled over several beats. */
 const MAX_SILENCE_MS = 1000
 /** One second of silence at the highest rate, shared by every call (never written). */
@@ -205,6 +208,11 @@ export class LiveEngine extends EventEmitter<EngineEventMap> implements SpeechEn
   #onMessage (data: Buffer): void {
     this.#o.beforeMessage?.()
     if (this.#failed) return
+    const audio = data.indexOf(AUDIO_DELTA_TYPE) >= 0 ? plainStringField(data, DELTA) : null
+    if (audio !== null) {
+      if (!this.#closed) this.emit('audio', { responseId: OUTPUT_RESPONSE, itemId: OUTPUT_ITEM, base64: data.subarray(audio[0], audio[1]), message: data })
+      return
+    }
     let e: Record<string, unknown>
     try {
       e = JSON.parse(data.toString('utf8')) as Record<string, unknown>

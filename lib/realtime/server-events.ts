@@ -43,7 +43,7 @@ export const num = (v: unknown): number => typeof v === 'number' && Number.isFin
 export const obj = (v: unknown): Record<string, unknown> => v !== null && typeof v === 'object' ? v as Record<string, unknown> : {}
 
 const DELTA_TYPE = Buffer.from('"type":"response.output_audio.delta"')
-const DELTA = Buffer.from('"delta":"')
+export const DELTA = Buffer.from('"delta":"')
 const RESPONSE_ID = Buffer.from('"response_id":"')
 const ITEM_ID = Buffer.from('"item_id":"')
 const QUOTE = 0x22
@@ -63,14 +63,20 @@ function escaped (data: Buffer, [start, end]: [number, number]): boolean {
   return b >= 0 && b < end
 }
 
+/** Where the string value of `key` lies in `data`, [start, end), when it holds no escape; null otherwise (JSON.parse must read it). */
+export function plainStringField (data: Buffer, key: Buffer): [number, number] | null {
+  const f = field(data, key)
+  return f === null || escaped(data, f) ? null : f
+}
+
 export function parseUpstream (message: Buffer | string): UpstreamEvent | null {
   const data = typeof message === 'string' ? Buffer.from(message) : message
   if (data.indexOf(DELTA_TYPE) >= 0) {
-    const delta = field(data, DELTA)
-    const responseId = field(data, RESPONSE_ID)
-    const itemId = field(data, ITEM_ID)
+    const delta = plainStringField(data, DELTA)
+    const responseId = plainStringField(data, RESPONSE_ID)
+    const itemId = plainStringField(data, ITEM_ID)
     // Base64 never holds a quote or a backslash, so the fast path is exact when all three are found unescaped.
-    if (delta !== null && responseId !== null && itemId !== null && !escaped(data, delta) && !escaped(data, responseId) && !escaped(data, itemId)) {
+    if (delta !== null && responseId !== null && itemId !== null) {
       return {
         type: 'response.output_audio.delta',
         responseId: data.toString('utf8', responseId[0], responseId[1]),
