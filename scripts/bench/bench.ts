@@ -68,6 +68,8 @@ interface Options {
   tls: boolean
   /** Spread the answers over this many ms of each cycle instead of all in one instant (0). */
   spreadMs: number
+  /** GPT-Live's fake: its sessions' deltas fall in this many phases of the delta period (1: every session in the same instant). */
+  livePhases: number
   /** The call store on (as shipped: an embedded database in the server's folder) or off (DATA_DIR empty). */
   store: boolean
   /** Prometheus metrics on (as shipped, METRICS_PORT 9091 on 127.0.0.1) or off (METRICS_PORT 0). */
@@ -94,6 +96,8 @@ the load generators on the others. No other process on the machine is touched.
   --engine=live         the server runs GPT-Live (OPENAI_ENGINE=live) against a fake GPT-Live peer
                         (scripts/bench/fake-live.ts: answers streamed at real-time pace, no barge-ins)
   --spread=MS           spread each cycle's answers over MS instead of one instant (default 0: worst case)
+  --live-phases=N       GPT-Live's fake streams each session's deltas in one of N phases of the delta period,
+                        as independent sessions would (default 1: all sessions' deltas in the same instant)
   --model-delay=300     ms the fake model waits before answering
   --greeting-delay=1000 ms between the answer webhook and the media socket
   --lead=100            PLAYBACK_LEAD_MS of the server
@@ -141,6 +145,7 @@ function parseArgs (): Options {
     // The server, our own child, ahead of the machine's background work on its core, where allowed (root).
     nice: process.getuid?.() === 0 ? -10 : 0,
     spreadMs: 0,
+    livePhases: 1,
     store: true,
     metrics: true,
     engine: 'realtime',
@@ -174,6 +179,7 @@ function parseArgs (): Options {
         break
       case 'nice': o.nice = Number(v); break
       case 'spread': o.spreadMs = Number(v); break
+      case 'live-phases': o.livePhases = Math.max(1, Math.round(Number(v))); break
       case 'wait-quiet': o.waitQuietS = Number(v); break
       case 'node-args': o.nodeArgs = v.split(',').filter(Boolean); break
       default: throw new Error(`unknown option ${a}; npm run bench -- --help lists them`)
@@ -431,7 +437,7 @@ async function main (): Promise<void> {
   if (o.tls) console.log('the fake API serves wss:// (TLS to the model, as in production)')
   if (o.engine === 'live') console.log('engine: GPT-Live against the fake GPT-Live peer (answers at real-time pace, no barge-ins)')
   const fake = fork(benchDist(o.engine === 'live' ? 'scripts/bench/fake-live.js' : 'scripts/bench/fake-realtime.js'), [], {
-    env: { ...process.env, BENCH_FAKE_CONFIG: JSON.stringify({ modelDelayMs: o.modelDelayMs, deltaMs: o.deltaMs, answerMs: ANSWER_MS, periodMs: PERIOD_MS, bargeAtMs: BARGE_AT_MS, joinAfterMs: JOIN_AFTER_MS, spreadMs: o.spreadMs, tls: o.tls ? { key: join(root, 'test/fixtures/tls/key.pem'), cert: tlsCert } : null }) },
+    env: { ...process.env, BENCH_FAKE_CONFIG: JSON.stringify({ modelDelayMs: o.modelDelayMs, deltaMs: o.deltaMs, answerMs: ANSWER_MS, periodMs: PERIOD_MS, bargeAtMs: BARGE_AT_MS, joinAfterMs: JOIN_AFTER_MS, spreadMs: o.spreadMs, phases: o.livePhases, tls: o.tls ? { key: join(root, 'test/fixtures/tls/key.pem'), cert: tlsCert } : null }) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
   children.push(fake)

@@ -29,7 +29,7 @@ import { fixture } from './util.js'
 import { acceptKey, FrameSplitter, frame, textFrames, unmask, payloadStartsWith, OP_TEXT, OP_CLOSE, OP_PING, OP_PONG } from './ws.js'
 import type { FakeConfig } from './fake-realtime.js'
 
-const cfg: FakeConfig & { rate: 16000 | 24000 } = { modelDelayMs: 300, deltaMs: 100, answerMs: 2000, periodMs: 3000, bargeAtMs: 1000, joinAfterMs: 4000, spreadMs: 0, tls: null, rate: 16000, ...JSON.parse(process.env.BENCH_FAKE_CONFIG ?? '{}') }
+const cfg: FakeConfig & { rate: 16000 | 24000, phases: number } = { modelDelayMs: 300, deltaMs: 100, answerMs: 2000, periodMs: 3000, bargeAtMs: 1000, joinAfterMs: 4000, spreadMs: 0, tls: null, rate: 16000, phases: 1, ...JSON.parse(process.env.BENCH_FAKE_CONFIG ?? '{}') }
 const mono = monotonicOffsetMs()
 const nowUs = (): number => Math.round((performance.now() + mono) * 1000)
 
@@ -73,18 +73,22 @@ function speak (c: Conn): void {
 /**
  * One beat of every speaking session: its next delta and transcript fragment,
  * written as one chunk. Beats fall on an absolute schedule (start + n ×
- * deltaMs), as a real-time stream does: a repeating timer would slip by its
- * own lateness every beat and deliver slower than real time, which no
- * playback buffer can absorb.
+ * deltaMs / phases), as a real-time stream does: a repeating timer would slip
+ * by its own lateness every beat and deliver slower than real time, which no
+ * playback buffer can absorb. With `phases` > 1 (--live-phases) each session
+ * streams in its own phase of the delta period, as independent sessions do;
+ * 1, the default, sends every session's delta in the same instant.
  */
 const beatsFrom = performance.now()
+const beatMs = cfg.deltaMs / cfg.phases
 let beats = 0
 function beat (): void {
   const now = performance.now()
   const stamp = nowUs()
+  const phase = beats % cfg.phases
   beats++
   for (const c of conns) {
-    if (!c.open || c.speaking < 0) continue
+    if (!c.open || c.speaking < 0 || ((c.index % cfg.phases) + cfg.phases) % cfg.phases !== phase) continue
     const k = c.speaking
     const startMs = Math.round(now - c.startedAt)
     sendEvents(c, [
@@ -93,9 +97,9 @@ function beat (): void {
     ])
     c.speaking = k + 1 < deltas.length ? k + 1 : -1
   }
-  setTimeout(beat, Math.max(0, beatsFrom + (beats + 1) * cfg.deltaMs - performance.now()))
+  setTimeout(beat, Math.max(0, beatsFrom + (beats + 1) * beatMs - performance.now()))
 }
-setTimeout(beat, cfg.deltaMs)
+setTimeout(beat, beatMs)
 
 // Cumulative usage, once a second, as GPT-Live reports it.
 setInterval(() => {
