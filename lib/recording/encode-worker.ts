@@ -5,9 +5,8 @@
  * whole call. It runs at the lowest priority: encoding can wait, the calls'
  * 20 ms audio beat on the main thread cannot.
  */
-import { setPriority } from 'node:os'
 import { closeSync, openSync, readSync } from 'node:fs'
-import { parentPort } from 'node:worker_threads'
+import { lowPriorityPort } from '../threads/worker-port.js'
 import type { Rate } from '../audio/resampler.js'
 import { StereoMp3, MP3_FRAME_SAMPLES } from './mp3.js'
 
@@ -23,10 +22,7 @@ export type EncodeReply =
 /** PCM read per request: about 10 s of call, a few hundred kB at most. */
 const PIECE_FRAMES = MP3_FRAME_SAMPLES * 280
 
-const port = parentPort
-if (port === null) throw new Error('encode-worker runs as a worker thread')
-// On Linux setpriority(PRIO_PROCESS, 0) applies to the calling thread only (setpriority(2), NOTES): this thread alone.
-try { setPriority(19) } catch { /* not allowed here: it still works, at the same priority */ }
+const port = lowPriorityPort('encode-worker')
 
 interface Job { fd: number, mp3: StereoMp3, buffer: Buffer, pos: number, done: boolean }
 const jobs = new Map<number, Job>()

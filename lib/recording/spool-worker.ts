@@ -6,9 +6,9 @@
  * Pieces arrive transferred, not copied; `written` (shared with the main
  * thread) says how far the disk has kept up.
  */
-import { setPriority } from 'node:os'
 import { closeSync, openSync, writeSync } from 'node:fs'
-import { parentPort, workerData } from 'node:worker_threads'
+import { workerData } from 'node:worker_threads'
+import { lowPriorityPort } from '../threads/worker-port.js'
 
 export type SpoolRequest =
   | { op: 'append', id: number, path: string, bytes: ArrayBuffer }
@@ -17,10 +17,7 @@ export type SpoolRequest =
 /** What became of a spool, answered to its close. */
 export interface SpoolReply { id: number, bytes: number, error: string | null }
 
-const port = parentPort
-if (port === null) throw new Error('spool-worker runs as a worker thread')
-// On Linux setpriority(PRIO_PROCESS, 0) applies to the calling thread only (setpriority(2), NOTES): this thread alone.
-try { setPriority(19) } catch { /* not allowed here: it still works, at the same priority */ }
+const port = lowPriorityPort('spool-worker')
 /** `written[0]`: units of `unitBytes` the thread has taken care of in all (wrapping), shared with the main thread. */
 const { written, unitBytes } = workerData as { written: Int32Array, unitBytes: number }
 

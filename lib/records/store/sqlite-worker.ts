@@ -3,9 +3,9 @@
  * Its calls are synchronous and a commit can take milliseconds (more with an
  * fsync), so they run here, away from the 20 ms audio beat of the main thread.
  */
-import { setPriority } from 'node:os'
-import { parentPort, workerData } from 'node:worker_threads'
+import { workerData } from 'node:worker_threads'
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
+import { lowPriorityPort } from '../../threads/worker-port.js'
 import { sqliteParam, sqliteSql } from './dialect.js'
 
 export type WorkerRequest =
@@ -21,13 +21,8 @@ const BUSY_TIMEOUT_MS = 5000
 /** Prepared statements kept; the store uses a few dozen distinct ones. */
 const MAX_CACHED = 200
 
-const port = parentPort
-if (port === null) throw new Error('sqlite-worker runs as a worker thread')
-// On a machine with one core (a small Fly VM, or the benchmark's pinned core) this thread and the audio beat
-// take turns on it, and a batch of writes would hold the beat up by whole scheduler slices. Lowest priority for
-// this thread alone: on Linux setpriority(PRIO_PROCESS, 0) applies to the calling thread, not the process
-// (setpriority(2), NOTES). The store can wait; the audio cannot.
-try { setPriority(19) } catch { /* not allowed here: the store still works, at the same priority */ }
+// A batch of writes would otherwise hold the audio beat up by whole scheduler slices: the store can wait, the audio cannot.
+const port = lowPriorityPort('sqlite-worker')
 
 const db = new DatabaseSync((workerData as { file: string }).file, { timeout: BUSY_TIMEOUT_MS })
 // WAL: readers (the console) never wait for the writer, and a commit is one append to the log.
