@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { once } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import type { TestContext } from 'node:test'
+import { closeServer } from '../helpers/http-server.js'
 
 export interface LinePush {
   retryKey: string | undefined
@@ -48,8 +49,7 @@ export async function startFakeLine (t: TestContext, token = 'line-token-0123456
     down: null,
     close: async () => {
       for (const r of hanging) r.destroy()
-      server.closeAllConnections()
-      await new Promise<void>(resolve => server.close(() => resolve()))
+      await closeServer(server)
     }
   }
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { once } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import type { TestContext } from 'node:test'
+import { closeServer } from '../helpers/http-server.js'
 
 /**
  * A fake of OpenAI's REST API, strict about what it is sent, with a route
@@ -161,6 +162,6 @@ export async function startFakeOpenAIRest (t: TestContext, o: { apiKey?: string 
   const server = createServer((req, res) => { if (!fake.handle(req, res)) res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}') })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
-  t.after(async () => { server.closeAllConnections(); await new Promise<void>(resolve => server.close(() => resolve())) })
+  t.after(async () => { await closeServer(server) })
   return Object.assign(fake, { baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1` })
 }

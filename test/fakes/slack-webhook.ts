@@ -1,6 +1,7 @@
 import { createServer } from 'node:http'
 import { once } from 'node:events'
 import type { TestContext } from 'node:test'
+import { closeServer } from '../helpers/http-server.js'
 
 export interface FakeSlack {
   /** NOTIFY_SLACK_WEBHOOK_URL. */
@@ -23,7 +24,7 @@ export async function startFakeSlack (t: TestContext): Promise<FakeSlack> {
     requests: 0,
     invalid: [],
     down: null,
-    close: async () => { server.closeAllConnections(); await new Promise<void>(resolve => server.close(() => resolve())) }
+    close: async () => { await closeServer(server) }
   }
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createPublicKey, randomUUID, verify, type KeyObject } from 'node:crypto'
 import { once } from 'node:events'
+import { closeServer } from '../helpers/http-server.js'
 
 /**
  * A local stand-in for Vonage's REST API (api.nexmo.com) on 127.0.0.1: the
@@ -288,8 +289,7 @@ export async function startFakeVonage (opts: FakeVonageOptions): Promise<FakeVon
     close: async () => {
       for (const t of timers) clearTimeout(t)
       timers.clear()
-      server.closeAllConnections()
-      await new Promise<void>(resolve => server.close(() => resolve()))
+      await closeServer(server)
     }
   }
 }

@@ -18,6 +18,7 @@ export type EngineName = 'realtime' | 'live'
 export const ENGINES: readonly EngineName[] = ['realtime', 'live']
 
 import { bearerFor, signJwt, vonageClaims, TEST_SIGNATURE_SECRET } from './vonage-sign.js'
+import { closeServer } from './http-server.js'
 
 /**
  * The rig's Vonage signature secret: Vonage signs every webhook, and the app
@@ -229,8 +230,7 @@ export async function startFakeWebhook (t: TestContext): Promise<FakeWebhook> {
     reply: () => ({ status: 200, body: { ok: true } }),
     close: async () => {
       for (const tm of timers) clearTimeout(tm)
-      server.closeAllConnections()
-      await new Promise<void>(resolve => server.close(() => resolve()))
+      await closeServer(server)
     }
   }
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

@@ -1,6 +1,7 @@
 import http from 'node:http'
 import type { Duplex } from 'node:stream'
 import { once } from 'node:events'
+import { closeServer } from './http-server.js'
 
 /**
  * A test-only stand-in for Fly's proxy, honouring `fly-replay` as Fly
@@ -124,8 +125,7 @@ export async function startFlyProxy (route: (req: http.IncomingMessage) => strin
     replays,
     close: async () => {
       for (const s of sockets) s.destroy()
-      server.closeAllConnections()
-      await new Promise<void>(resolve => server.close(() => resolve()))
+      await closeServer(server)
     }
   }
 }
