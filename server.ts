@@ -2,11 +2,15 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, envFilePath } from './lib/config/schema.js'
 import { PortError } from './lib/config/port-error.js'
+import { tuneHeapFor } from './lib/live/heap-tuning.js'
 
 async function main (): Promise<void> {
   let app
   try {
     app = await buildApp({ config: { dotenv: envFilePath() } })
+    // Before the first call: how V8 should treat this engine's garbage (lib/live/heap-tuning.ts).
+    const v8Flags = tuneHeapFor(app.config.OPENAI_ENGINE)
+    if (v8Flags.length > 0) app.log.info({ v8Flags }, 'V8 flags set for the engine')
     await app.ready()
   } catch (err) {
     if (err instanceof ConfigError) {

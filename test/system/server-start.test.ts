@@ -29,6 +29,17 @@ test('with only SERVER_URL and OPENAI_API_KEY it listens on PORT and stops on SI
   const code = await server.stop()
   assert.equal(code, 0)
   assert.doesNotMatch(server.output(), /sk-test-start/)
+  assert.doesNotMatch(server.output(), /V8 flags set for the engine/, 'the Realtime engine keeps V8\'s defaults')
+})
+
+test('with OPENAI_ENGINE=live the server tunes V8 for GPT-Live before it listens (lib/live/heap-tuning.ts)', async (t) => {
+  const server = await startServer(t, { SERVER_URL: 'example.ngrok-free.app', OPENAI_API_KEY: 'sk-test-start-0123456789', OPENAI_ENGINE: 'live' }, { minimalEnv: true })
+  const out = server.output()
+  const tuned = out.indexOf('V8 flags set for the engine')
+  assert.ok(tuned >= 0, out)
+  assert.ok(tuned < out.indexOf('Server listening'), 'before the first call can arrive')
+  assert.match(out, /"v8Flags":\["--no-allocation-site-pretenuring"\]/)
+  assert.equal(await server.stop(), 0)
 })
 
 test('npm start and the Docker image run node with the same flags', () => {
