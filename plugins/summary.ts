@@ -6,7 +6,7 @@ import { maskNumber } from '../lib/log/logger.js'
 import { requestSummary, SummaryError, type SummaryInput } from '../lib/summary/client.js'
 import type { AfterCallSummary } from '../lib/summary/schema.js'
 import { saveSummary } from '../lib/summary/store.js'
-import { callMessage, consoleLink } from '../lib/notify/message.js'
+import { callMessage, consoleLink, transferNotReached } from '../lib/notify/message.js'
 
 const ENDED_HOW: Record<string, string> = {
   completed: '会話のあと相手が切った',
@@ -16,6 +16,13 @@ const ENDED_HOW: Record<string, string> = {
   'no-media': '音声が届かなかった',
   'media-failure': '音声が途切れた',
   shutdown: 'サーバー停止で切れた'
+}
+
+/** How the call ended, for the summary model: a person asked for and not reached is the owner's cue to call back. */
+function endedHow (record: CallRecord): string {
+  const how = ENDED_HOW[record.outcome] ?? record.outcome
+  const notReached = transferNotReached(record.transfers)
+  return notReached === null ? how : `${how}。担当者への転送を試みたが、つながらなかった（${notReached}）`
 }
 
 /**
@@ -31,7 +38,7 @@ async function summaryPlugin (fastify: FastifyInstance): Promise<void> {
   async function summarize (record: CallRecord): Promise<AfterCallSummary | null> {
     const turns = record.transcript ?? []
     if (cfg.SUMMARY_MODEL === '' || !turns.some(t => t.role === 'caller')) return null
-    const input: SummaryInput = { turns, direction: record.direction, startedAt: record.startedAt, durationMs: record.durationMs, endedHow: ENDED_HOW[record.outcome] ?? record.outcome }
+    const input: SummaryInput = { turns, direction: record.direction, startedAt: record.startedAt, durationMs: record.durationMs, endedHow: endedHow(record) }
     const controller = new AbortController()
     const timer = setTimeout(() => controller.abort(), cfg.SUMMARY_TIMEOUT_MS)
     const started = performance.now()
@@ -75,7 +82,8 @@ async function summaryPlugin (fastify: FastifyInstance): Promise<void> {
       summary,
       firstWords: callerWords[0]?.text ?? null,
       link: consoleLink(cfg.publicHost, record.callId),
-      timeZone: cfg.TIMEZONE
+      timeZone: cfg.TIMEZONE,
+      transfers: record.transfers
     })
     await fastify.notifier.send({ callId: record.callId, kind: 'call', subject, text, number: number === '' ? undefined : number })
   }

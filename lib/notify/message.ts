@@ -1,4 +1,5 @@
 import type { AfterCallSummary } from '../summary/schema.js'
+import type { TransferNote, TransferState } from '../transfer/warm-transfer.js'
 
 export interface CallFacts {
   callId: string
@@ -12,10 +13,33 @@ export interface CallFacts {
   link: string | null
   /** The owner's time zone (TIMEZONE): the call's time as the owner's clock shows it. */
   timeZone: string
+  /** The staff phones rung for this call (warm transfers), in order; none when absent. */
+  transfers?: TransferNote[]
 }
 
 const URGENCY_JA: Record<AfterCallSummary['urgency'], string> = { high: '至急', normal: '通常', low: '急ぎではない' }
 const OUTCOME_JA: Record<AfterCallSummary['outcome'], string> = { resolved: '通話内で対応済み', transferred: '担当者に転送', voicemail: '伝言あり', 'hung-up': '途中で切れました' }
+
+/** Why a caller who asked for a person did not reach one, as the owner reads it. */
+const NOT_REACHED_JA: Record<Exclude<TransferState, 'accepted'>, string> = {
+  ringing: '呼び出し中に通話が終わりました',
+  answered: '担当者が応じる前に通話が終わりました',
+  declined: '担当者が受けられませんでした',
+  'no-answer': '担当者が出ませんでした',
+  failed: '担当者の電話につながりませんでした',
+  cancelled: '呼び出し中に相手が電話を切りました'
+}
+
+/**
+ * A staff phone was rung and nobody took the caller: the one thing the AI's
+ * summary may not make plain, and the owner's cue to call back. Null when no
+ * phone was rung, or when one was answered and the caller put through.
+ */
+export function transferNotReached (transfers: TransferNote[] | undefined): string | null {
+  if (transfers === undefined || transfers.length === 0 || transfers.some(t => t.state === 'accepted')) return null
+  const last = transfers[transfers.length - 1]!
+  return NOT_REACHED_JA[last.state as Exclude<TransferState, 'accepted'>]
+}
 
 function when (iso: string, timeZone: string): string {
   return new Date(iso).toLocaleString('ja-JP', { timeZone, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' })
@@ -55,9 +79,11 @@ export function callMessage (f: CallFacts): { subject: string, text: string } {
   } else {
     lines.push('相手は何も話さずに切りました')
   }
+  const notReached = transferNotReached(f.transfers)
+  if (notReached !== null) lines.push(`転送: ${notReached}`)
   lines.push(`通話: ${when(f.startedAt, f.timeZone)} · ${duration(f.durationMs)}`)
   if (f.link !== null) lines.push(`詳細: ${f.link}`)
-  const tag = s?.callback.wanted === true ? '【折り返し希望】' : s?.urgency === 'high' ? '【至急】' : '【着信】'
+  const tag = s?.callback.wanted === true ? '【折り返し希望】' : s?.urgency === 'high' ? '【至急】' : notReached !== null ? '【転送できず】' : '【着信】'
   const subject = `${tag}${name ?? '{number}'} ${s !== null ? s.request.slice(0, 40) : 'お電話がありました'}`
   return { subject, text: lines.join('\n') }
 }

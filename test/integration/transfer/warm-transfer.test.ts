@@ -5,6 +5,8 @@ import { waitFor } from '../../fakes/realtime-server.js'
 import { STAFF_UNAVAILABLE_MESSAGE } from '../../../lib/tools/transfer-call.js'
 import { DECLINED_MESSAGE, NO_KEY_MESSAGE } from '../../../lib/transfer/ncco.js'
 import { embeddedDataDir } from '../records/store-backends.js'
+import { openAIRest } from '../../fakes/openai-rest.js'
+import { startFakeLine } from '../../fakes/line-api.js'
 
 const TRANSFER_ENV = { VONAGE_TRANSFER_NUMBER: '+81312345678', VONAGE_TRANSFER_ALLOWLIST: '+81611112222, +81922223333' }
 const BRIEFING = '山田様から、明日の予約時間の変更についてのご相談です。'
@@ -224,4 +226,33 @@ test('the call store keeps each transfer with its times and the briefing; the li
   assert.equal(x.to, '+*******5678')
   assert.ok(x.briefing.startsWith('AI受付です。お客様からお電話です。山田様から'))
   assert.ok(Date.parse(x.ringingAt) <= Date.parse(x.answeredAt) && Date.parse(x.answeredAt) <= Date.parse(x.decidedAt))
+})
+
+test('a staff phone that declines: the owner\'s LINE message says nobody took the caller, and so does what the summary model reads', async (t) => {
+  const rest = openAIRest()
+  const line = await startFakeLine(t)
+  const dataDir = await embeddedDataDir(t)
+  const rig = await conversationRig(t, {
+    ...TRANSFER_ENV,
+    DATA_DIR: dataDir,
+    IDLE_PROMPT_SECONDS: 0,
+    SUMMARY_MODEL: 'gpt-5.6-luna',
+    NOTIFY_LINE_CHANNEL_ACCESS_TOKEN: line.token,
+    NOTIFY_LINE_TO: 'U' + 'b'.repeat(32),
+    LINE_API_BASE_URL: line.url
+  }, { rest })
+  rig.fake.transcribeInput(rig.conn, '担当の方とお話ししたいです。')
+  const ring = await startTransfer(rig)
+  await rig.webhook(ring.eventPath, { uuid: ring.uuid, status: 'answered' })
+  await rig.webhook(ring.inputPath, { uuid: ring.uuid, dtmf: { digits: '2', timed_out: false } })
+  await waitFor(() => rig.outputs().length === 1, 5000, 'the outcome told to the model')
+  await settled(rig.app.bridge.sessions.get(rig.uuid)!, rig.conn)
+  await rig.media.close()
+
+  await waitFor(() => line.accepted.length === 1, 30_000, 'the owner\'s LINE message')
+  const text = line.accepted[0]!.messages[0]!.text
+  assert.match(text, /\n転送: 担当者が受けられませんでした\n/)
+  assert.equal(rest.requests.length, 1)
+  assert.match(rest.requests[0]!.body.input[0].content, /終わり方: 会話のあと相手が切った。担当者への転送を試みたが、つながらなかった（担当者が受けられませんでした）/)
+  assert.deepEqual([rest.invalid, line.invalid], [[], []])
 })

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { Notifier, displayNumber } from '../../../lib/notify/notifier.js'
 import { MemoryOutbox } from '../../../lib/notify/outbox.js'
 import { retryAfterMs, type Channel, type OutgoingMessage, type SendOutcome } from '../../../lib/notify/channels/channel.js'
-import { callMessage } from '../../../lib/notify/message.js'
+import { callMessage, transferNotReached } from '../../../lib/notify/message.js'
+import type { TransferNote } from '../../../lib/transfer/warm-transfer.js'
 import { checkNotifySettings } from '../../../lib/notify/settings.js'
 import { waitFor } from '../../fakes/realtime-server.js'
 import { configSchema, type RawConfig } from '../../../lib/config/schema.js'
@@ -109,6 +110,22 @@ test('the message: who, what, callback, reservation, link; without a summary, th
   assert.equal(plain.text, '📞 {number}からお電話がありました\n最初のお話: 「予約したい」\n（要約はありません）\n通話: 12/3 14:05 · 2分10秒')
   // The owner's clock, not the server's: the same call seen from Honolulu (TIMEZONE=Pacific/Honolulu).
   assert.match(callMessage({ ...base, summary: null, link: null, timeZone: 'Pacific/Honolulu' }).text, /通話: 12\/2 19:05 · 2分10秒$/)
+})
+
+test('the message: a staff phone rung and nobody took the caller says so, and is the subject\'s tag when nothing more pressing is', () => {
+  const base = { callId: 'c2', direction: 'inbound', startedAt: '2026-12-03T05:05:00Z', durationMs: 65_000, summary: null, firstWords: '担当の方をお願いします', link: null, timeZone: 'Asia/Tokyo' }
+  const ring = (state: TransferNote['state']): TransferNote => ({ to: '+*******2222', state, ringingAt: '2026-12-03T05:05:30Z', briefing: 'b' })
+  const declined = callMessage({ ...base, transfers: [ring('declined')] })
+  assert.equal(declined.text, '📞 {number}からお電話がありました\n最初のお話: 「担当の方をお願いします」\n（要約はありません）\n転送: 担当者が受けられませんでした\n通話: 12/3 14:05 · 1分05秒')
+  assert.equal(declined.subject, '【転送できず】{number} お電話がありました')
+  // The last ring tells; one that was taken means the caller was put through.
+  assert.match(callMessage({ ...base, transfers: [ring('declined'), ring('no-answer')] }).text, /\n転送: 担当者が出ませんでした\n/)
+  assert.equal(transferNotReached([ring('no-answer'), ring('accepted')]), null)
+  assert.equal(transferNotReached([]), null)
+  assert.equal(transferNotReached(undefined), null)
+  assert.equal(transferNotReached([ring('cancelled')]), '呼び出し中に相手が電話を切りました')
+  assert.doesNotMatch(callMessage(base).text, /転送/)
+  assert.equal(callMessage(base).subject, '【着信】{number} お電話がありました')
 })
 
 function raw (over: Partial<RawConfig>): RawConfig {
