@@ -30,13 +30,17 @@ export async function lookUpModel (baseUrl: string, apiKey: string, id: string, 
   return { kind: 'ok', id: typeof body.id === 'string' ? body.id : id, shutdownDate }
 }
 
-/** The models a call uses: the Realtime model, and the transcription model when one is set (GPT-Live: its model and its delegate). */
-export function configuredModels (c: { OPENAI_MODEL: string, OPENAI_TRANSCRIPTION_MODEL: string, OPENAI_ENGINE?: string, OPENAI_LIVE_MODEL?: string, OPENAI_LIVE_DELEGATE_MODEL?: string }): Array<{ setting: string, id: string }> {
-  if (c.OPENAI_ENGINE === 'live') {
-    return [{ setting: 'OPENAI_LIVE_MODEL', id: c.OPENAI_LIVE_MODEL ?? '' }, { setting: 'OPENAI_LIVE_DELEGATE_MODEL', id: c.OPENAI_LIVE_DELEGATE_MODEL ?? '' }]
-  }
-  const out = [{ setting: 'OPENAI_MODEL', id: c.OPENAI_MODEL }]
-  if (c.OPENAI_TRANSCRIPTION_MODEL !== '') out.push({ setting: 'OPENAI_TRANSCRIPTION_MODEL', id: c.OPENAI_TRANSCRIPTION_MODEL })
+/**
+ * The models the server uses: the Realtime model and the transcription model
+ * when one is set (GPT-Live: its model and its delegate), then the after-call
+ * summary's when summaries are on. Each of them can be retired by OpenAI.
+ */
+export function configuredModels (c: { OPENAI_MODEL: string, OPENAI_TRANSCRIPTION_MODEL: string, OPENAI_ENGINE?: string, OPENAI_LIVE_MODEL?: string, OPENAI_LIVE_DELEGATE_MODEL?: string, SUMMARY_MODEL?: string }): Array<{ setting: string, id: string }> {
+  const out = c.OPENAI_ENGINE === 'live'
+    ? [{ setting: 'OPENAI_LIVE_MODEL', id: c.OPENAI_LIVE_MODEL ?? '' }, { setting: 'OPENAI_LIVE_DELEGATE_MODEL', id: c.OPENAI_LIVE_DELEGATE_MODEL ?? '' }]
+    : [{ setting: 'OPENAI_MODEL', id: c.OPENAI_MODEL }]
+  if (c.OPENAI_ENGINE !== 'live' && c.OPENAI_TRANSCRIPTION_MODEL !== '') out.push({ setting: 'OPENAI_TRANSCRIPTION_MODEL', id: c.OPENAI_TRANSCRIPTION_MODEL })
+  if (c.SUMMARY_MODEL !== undefined && c.SUMMARY_MODEL !== '') out.push({ setting: 'SUMMARY_MODEL', id: c.SUMMARY_MODEL })
   return out
 }
 

@@ -102,7 +102,7 @@ export async function startFakeLive (opts: FakeLiveOptions = {}): Promise<FakeLi
   const server: Server = createServer((req, res) => { // GET /v1/models/{id}, as OpenAI answers it
     const m = /^\/v1\/models\/([^/?]+)$/.exec(req.url ?? '')
     const model = m === null ? null : decodeURIComponent(m[1]!)
-    const known = o.models ?? ['gpt-live-1', 'gpt-5.4-mini']
+    const known = o.models ?? ['gpt-live-1', 'gpt-5.4-mini', 'gpt-5.6-luna']
     const found = req.method === 'GET' && model !== null && known.includes(model)
     res.writeHead(found ? 200 : 404, { 'content-type': 'application/json' })
       .end(JSON.stringify(found ? { id: model, object: 'model', created: 1788000000, owned_by: 'system' } : { error: { message: 'not found', type: 'invalid_request_error' } }))

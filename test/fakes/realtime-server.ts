@@ -175,7 +175,7 @@ export async function startFakeRealtime (opts: FakeRealtimeOptions = {}): Promis
     const model = decodeURIComponent(m[1]!)
     modelRequests.push(model)
     if (o.apiKey !== undefined && req.headers.authorization !== `Bearer ${o.apiKey}`) return reply(401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } })
-    const known = o.models ?? { 'gpt-realtime-2.1': null, 'gpt-transcribe': null, 'gpt-live-transcribe': null }
+    const known = o.models ?? { 'gpt-realtime-2.1': null, 'gpt-transcribe': null, 'gpt-live-transcribe': null, 'gpt-5.6-luna': null }
     if (!(model in known)) return reply(404, { error: { message: `The model '${model}' does not exist`, type: 'invalid_request_error', code: 'model_not_found' } })
     reply(200, { id: model, object: 'model', created: 1756339200, owned_by: 'system', ...(known[model] !== null ? { shutdown_date: known[model] } : {}) })
   })

@@ -60,7 +60,9 @@ test('doctor: a deployable setup is all ✓, exit 0; the session is opened with 
   assert.deepEqual(checks.filter(c => c.status !== 'ok'), [], out.join('\n'))
   assert.ok(out.some(l => l.startsWith('✓ Realtime のセッションが通話と同じ session.update を受け付けました')))
   assert.ok(out.some(l => /answer\/event URLs point at myapp\.fly\.dev/.test(l)))
-  assert.deepEqual(realtime.modelRequests, ['gpt-realtime-2.1', 'gpt-live-transcribe'])
+  // The summary's model too (SUMMARY_MODEL, on by default): OpenAI retires those as well.
+  assert.deepEqual(realtime.modelRequests, ['gpt-realtime-2.1', 'gpt-live-transcribe', 'gpt-5.6-luna'])
+  assert.ok(out.some(l => l.includes('OpenAI key and model ok: SUMMARY_MODEL=gpt-5.6-luna')), out.join('\n'))
   // One session, one event: the session.update; no response.create (the model never speaks, so it costs nothing).
   assert.equal(realtime.connections.length, 1)
   const doctorEvents = realtime.connections[0]!.events
@@ -91,7 +93,7 @@ test('doctor: without OPENAI_REASONING_EFFORT the session.update carries no reas
 })
 
 test('doctor: every problem is a ✗ with its fix, in Japanese then English, and exit 1', async (t) => {
-  const { realtime, vonage } = await fakes(t, { appHost: 'old-tunnel.ngrok-free.app', models: { 'gpt-realtime-2.1': null, 'gpt-4o-transcribe': '2027-02-26' } })
+  const { realtime, vonage } = await fakes(t, { appHost: 'old-tunnel.ngrok-free.app', models: { 'gpt-realtime-2.1': null, 'gpt-4o-transcribe': '2027-02-26', 'gpt-5.6-luna': null } })
   const dir = mkdtempSync(join(tmpdir(), 'bridge-doctor-'))
   const dotenv = join(dir, '.env')
   writeFileSync(dotenv, 'OPENAI_VOCIE=cedar\n')

@@ -39,21 +39,22 @@ test('a misspelt name in .env is warned about at start, naming the setting it wa
   assert.equal(app.config.OPENAI_VOICE, 'marin', 'the misspelt value was not used')
 })
 
-test('the start-up model check warns, with the date, about a model with a shutdown_date', async (t) => {
-  const fake = await startFakeRealtime({ models: { 'gpt-realtime-2.1': null, 'gpt-4o-transcribe': '2027-02-26' } })
+test('the start-up model check warns, with the date, about a model with a shutdown_date: the call\'s models and the summary\'s', async (t) => {
+  const fake = await startFakeRealtime({ models: { 'gpt-realtime-2.1': null, 'gpt-4o-transcribe': '2027-02-26', 'gpt-5-nano': '2027-04-01' } })
   t.after(() => fake.close())
   const { logs, stream } = logSink()
-  const app = await buildApp({ config: { data: { ...baseEnv, METRICS_PORT: 0, MODEL_CHECK: 'on', OPENAI_BASE_URL: fake.baseUrl, OPENAI_MODEL: 'gpt-realtime-2.1', OPENAI_TRANSCRIPTION_MODEL: 'gpt-4o-transcribe' }, env: false, dotenv: false }, logger: pino({ level: 'info' }, stream) })
+  const app = await buildApp({ config: { data: { ...baseEnv, METRICS_PORT: 0, MODEL_CHECK: 'on', OPENAI_BASE_URL: fake.baseUrl, OPENAI_MODEL: 'gpt-realtime-2.1', OPENAI_TRANSCRIPTION_MODEL: 'gpt-4o-transcribe', SUMMARY_MODEL: 'gpt-5-nano' }, env: false, dotenv: false }, logger: pino({ level: 'info' }, stream) })
   t.after(() => app.close())
   await app.ready()
-  await waitFor(() => logs.some(l => l.shutdownDate !== undefined), 5000, 'the shutdown warning')
-  const warn = logs.find(l => l.shutdownDate !== undefined)!
-  assert.equal(warn.level, 40)
-  assert.equal(warn.model, 'gpt-4o-transcribe')
-  assert.equal(warn.setting, 'OPENAI_TRANSCRIPTION_MODEL')
-  assert.match(String(warn.msg), /2027-02-26/)
-  assert.deepEqual(fake.modelRequests, ['gpt-realtime-2.1', 'gpt-4o-transcribe'])
-  assert.equal(logs.filter(l => l.shutdownDate !== undefined).length, 1, 'no warning for the model without a date')
+  await waitFor(() => logs.filter(l => l.shutdownDate !== undefined).length === 2, 5000, 'the shutdown warnings')
+  const warnings = logs.filter(l => l.shutdownDate !== undefined)
+  assert.deepEqual(warnings.map(w => [w.level, w.setting, w.model, w.shutdownDate]), [
+    [40, 'OPENAI_TRANSCRIPTION_MODEL', 'gpt-4o-transcribe', '2027-02-26'],
+    [40, 'SUMMARY_MODEL', 'gpt-5-nano', '2027-04-01']
+  ])
+  assert.match(String(warnings[0]!.msg), /2027-02-26/)
+  assert.match(String(warnings[1]!.msg), /^SUMMARY_MODEL=gpt-5-nano は 2027-04-01 に提供終了予定です/)
+  assert.deepEqual(fake.modelRequests, ['gpt-realtime-2.1', 'gpt-4o-transcribe', 'gpt-5-nano'], 'no warning for the model without a date')
 })
 
 test('MODEL_CHECK=off asks nothing, and a failing check does not stop the start', async (t) => {
