@@ -19,7 +19,9 @@ import { setFlagsFromString } from 'node:v8'
  * which is what pretenuring is for, and measured a tenth more CPU and over
  * budget at 200 calls without it. A command-line flag would apply to both;
  * V8 reads this one at each collection, so setting it before the first call
- * is as good as setting it at launch.
+ * is as good as setting it at launch. Node warns that a flag set after start
+ * may do nothing: test/unit/live/heap-tuning.test.ts checks that this one
+ * takes effect on the Node we pin.
  */
 export const LIVE_V8_FLAGS: readonly string[] = ['--no-allocation-site-pretenuring']
 
