@@ -15,13 +15,14 @@ import { setFlagsFromString } from 'node:v8'
  * under about 12 ms: 200 calls per core are within the jitter budget
  * (docs/engines.md).
  *
- * Only for GPT-Live: the Realtime engine keeps answers queued for seconds,
- * which is what pretenuring is for, and measured a tenth more CPU and over
- * budget at 200 calls without it. A command-line flag would apply to both;
- * V8 reads this one at each collection, so setting it before the first call
- * is as good as setting it at launch. Node warns that a flag set after start
- * may do nothing: test/unit/live/heap-tuning.test.ts checks that this one
- * takes effect on the Node we pin.
+ * Only for GPT-Live: with pretenuring off, the Realtime engine measured a
+ * tenth more CPU and went over budget at 200 calls (it keeps answers queued
+ * for seconds, likely what pretenuring serves there). A command-line flag
+ * would apply to both engines. V8 reads this one at each collection, so
+ * setting it before the first call is as good as setting it at launch. Node
+ * warns that a flag set after start may do nothing:
+ * test/unit/live/heap-tuning.test.ts checks that this one takes effect on
+ * the Node we pin.
  */
 export const LIVE_V8_FLAGS: readonly string[] = ['--no-allocation-site-pretenuring']
 
