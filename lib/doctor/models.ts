@@ -36,10 +36,13 @@ export async function lookUpModel (baseUrl: string, apiKey: string, id: string, 
  * summary's when summaries are on. Each of them can be retired by OpenAI.
  */
 export function configuredModels (c: { OPENAI_MODEL: string, OPENAI_TRANSCRIPTION_MODEL: string, OPENAI_ENGINE?: string, OPENAI_LIVE_MODEL?: string, OPENAI_LIVE_DELEGATE_MODEL?: string, SUMMARY_MODEL?: string }): Array<{ setting: string, id: string }> {
-  const out = c.OPENAI_ENGINE === 'live'
-    ? [{ setting: 'OPENAI_LIVE_MODEL', id: c.OPENAI_LIVE_MODEL ?? '' }, { setting: 'OPENAI_LIVE_DELEGATE_MODEL', id: c.OPENAI_LIVE_DELEGATE_MODEL ?? '' }]
-    : [{ setting: 'OPENAI_MODEL', id: c.OPENAI_MODEL }]
-  if (c.OPENAI_ENGINE !== 'live' && c.OPENAI_TRANSCRIPTION_MODEL !== '') out.push({ setting: 'OPENAI_TRANSCRIPTION_MODEL', id: c.OPENAI_TRANSCRIPTION_MODEL })
+  const out: Array<{ setting: string, id: string }> = []
+  if (c.OPENAI_ENGINE === 'live') {
+    out.push({ setting: 'OPENAI_LIVE_MODEL', id: c.OPENAI_LIVE_MODEL ?? '' }, { setting: 'OPENAI_LIVE_DELEGATE_MODEL', id: c.OPENAI_LIVE_DELEGATE_MODEL ?? '' })
+  } else {
+    out.push({ setting: 'OPENAI_MODEL', id: c.OPENAI_MODEL })
+    if (c.OPENAI_TRANSCRIPTION_MODEL !== '') out.push({ setting: 'OPENAI_TRANSCRIPTION_MODEL', id: c.OPENAI_TRANSCRIPTION_MODEL })
+  }
   if (c.SUMMARY_MODEL !== undefined && c.SUMMARY_MODEL !== '') out.push({ setting: 'SUMMARY_MODEL', id: c.SUMMARY_MODEL })
   return out
 }
